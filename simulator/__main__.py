@@ -1,0 +1,5 @@
+import sys
+
+from simulator.main import main
+
+sys.exit(main())

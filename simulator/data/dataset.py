@@ -1,0 +1,183 @@
+"""The deterministic Pendo subscription the simulator serves, and its ground truth.
+
+Everything derives from (seed, scale, the initial clock): same inputs, byte-identical rows. The clock
+can be moved and history can be changed (re-tagging, new metadata fields); ``truth`` always answers
+with exactly what the API would serve at the current clock.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Iterator
+from datetime import date
+from zoneinfo import ZoneInfoNotFoundError
+
+import orjson
+
+from .activity import RETAGGABLE, Activity
+from .catalog import build_catalog
+from .clock import Clock, add_days
+from .entities import DEFAULT_APP_ID
+from .history import visitor_history
+from .metadata import FIELDS, KINDS, TYPES, AddedField, MetadataMaker, schema
+from .people import ANON_PREFIX, build_people
+from .rollups import ROLLUPS
+from .scales import SCALES, SPECS
+
+ENTITY_KINDS = ("page", "feature", "guide", "tracktype", "report")
+OBJECT_SOURCES = {"pages": "page", "features": "feature", "guides": "guide", "trackTypes": "tracktype"}
+SINGLE_EVENTS = ("guideEvents", "pollEvents")
+EVENT_SOURCES = ("events", *ROLLUPS, *SINGLE_EVENTS)
+PERIODS = ("day", "hour")
+TRUTH_TABLES = {"pages": "page", "features": "feature", "guides": "guide", "track_types": "tracktype",
+                "reports": "report", "visitors": "visitors", "accounts": "accounts", "events": "events",
+                "page_events": "pageEvents", "feature_events": "featureEvents",
+                "track_events": "trackEvents", "guide_events": "guideEvents", "poll_events": "pollEvents"}
+
+
+def _copy(obj: object) -> object:
+    """A deep copy (callers may mutate what they get); orjson is much faster than copy.deepcopy."""
+    return orjson.loads(orjson.dumps(obj))
+
+
+def _check(value: str, allowed: Iterable[str], what: str) -> None:
+    allowed = tuple(allowed)
+    if value not in allowed:
+        raise ValueError(f"unknown {what} {value!r}; expected one of {', '.join(allowed)}")
+
+
+class Dataset:
+    """One simulated subscription: entities, people, activity, a movable clock and a processing lag."""
+
+    def __init__(self, seed: int = 1, scale: str = "small", tz: str = "America/New_York",
+                 now_ms: int | None = None, lag_ms: int = 60 * 60 * 1000, history_days: int = 30) -> None:
+        _check(scale, SCALES, "scale")
+        if lag_ms < 0 or history_days < 1:
+            raise ValueError("lag_ms must be >= 0 and history_days >= 1")
+        try:
+            self.clock = Clock(tz)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {tz!r}") from exc
+        self.seed, self.scale, self.tz = seed, scale, tz
+        self.now_ms = now_ms if now_ms is not None else int(time.time() * 1000) // 60_000 * 60_000
+        self.lag_ms, self.history_days = lag_ms, history_days
+        self.origin_ms = self.now_ms
+        self.data_start_ms = self.history_start_ms()  # no activity is generated before this
+        spec = SPECS[scale]
+        self.catalog = build_catalog(seed, scale, spec, self.origin_ms, self.data_start_ms, self.cutoff_ms)
+        self.app_ids: list[int] = [a["id"] for a in self.catalog.apps]
+        self.default_app_id = DEFAULT_APP_ID
+        self.people = build_people(seed, scale, spec, self.app_ids, self.origin_ms, self.data_start_ms,
+                                   self.cutoff_ms)
+        self.meta = MetadataMaker(seed, scale, self.catalog.servers)
+        self.activity = Activity(seed, scale, spec, self.clock, self.catalog, self.people, self.data_start_ms)
+        self.feature_page = {f["id"]: f["pageId"] for f in self.catalog.features}
+
+    # --- clock --------------------------------------------------------------------------------------
+    @property
+    def cutoff_ms(self) -> int:
+        """Data whose last activity is at or after this instant is still being processed."""
+        return self.now_ms - self.lag_ms
+
+    def history_start_ms(self) -> int:
+        """Local midnight ``history_days`` days before the current clock."""
+        return self.clock.day_start(add_days(self.clock.day_of(self.now_ms), -self.history_days))
+
+    def advance(self, ms: int) -> None:
+        if ms < 0:
+            raise ValueError("advance() only moves forward; use set_now() to go back")
+        self.now_ms += ms
+
+    def set_now(self, now_ms: int) -> None:
+        self.now_ms = now_ms
+
+    # --- REST objects -------------------------------------------------------------------------------
+    def entities(self, kind: str) -> list[dict]:
+        _check(kind, ENTITY_KINDS, "entity kind")
+        return _copy(self.catalog.kind(kind))
+
+    def metadata_schema(self, kind: str) -> dict:
+        _check(kind, KINDS, "metadata kind")
+        return schema(kind, self.meta.added[kind])
+
+    def visitor(self, visitor_id: str) -> dict | None:
+        return self._record("visitor", visitor_id)
+
+    def account(self, account_id: str) -> dict | None:
+        return self._record("account", account_id)
+
+    def _record(self, kind: str, record_id: str) -> dict | None:
+        p = self.people.by_id.get((kind, record_id))
+        return None if p is None else self.meta.record(kind, p, self.cutoff_ms)
+
+    def visitor_history(self, visitor_id: str, start_ms: int) -> list[dict]:
+        if self.visitor(visitor_id) is None:
+            return []
+        return visitor_history(self.activity, self.catalog, self.feature_page, visitor_id, start_ms,
+                               self.cutoff_ms)
+
+    # --- aggregation DataProvider -------------------------------------------------------------------
+    def object_rows(self, source: str) -> Iterable[dict]:
+        if source in OBJECT_SOURCES:
+            return self.entities(OBJECT_SOURCES[source])
+        if source == "apps":
+            return _copy(self.catalog.apps)
+        _check(source, ("visitors", "accounts", "apps", *OBJECT_SOURCES), "object source")
+        return self._people_rows(source)
+
+    def _people_rows(self, source: str) -> Iterator[dict]:
+        kind, id_key = ("visitor", "visitorId") if source == "visitors" else ("account", "accountId")
+        people = self.people.visitors if kind == "visitor" else self.people.accounts
+        cutoff = self.cutoff_ms
+        for p in people:
+            v = p.version_at(cutoff)
+            if v >= 0:
+                yield {id_key: p.id, "metadata": self.meta.metadata(kind, p, v)}
+
+    def event_rows(self, source: str, period: str, first_ms: int, end_ms: int,
+                   app_ids: list[int]) -> Iterator[dict]:
+        _check(source, EVENT_SOURCES, "event source")
+        _check(period, PERIODS, "period")
+        apps = frozenset(app_ids)
+        if source in SINGLE_EVENTS:
+            return self.activity.single_rows(source, first_ms, end_ms, apps, self.cutoff_ms)
+        return self.activity.rollup_rows(source, period, first_ms, end_ms, apps, self.cutoff_ms)
+
+    # --- change -------------------------------------------------------------------------------------
+    def retag(self, day: str, source: str = "pageEvents") -> None:
+        """Re-tag history: that local day's rows of ``source`` (and so its ``events``) are rebuilt."""
+        _check(source, RETAGGABLE, "retaggable source")
+        date.fromisoformat(day)
+        key = (source, day)
+        self.activity.revisions[key] = self.activity.revisions.get(key, 0) + 1
+
+    def add_metadata_field(self, kind: str, name: str, type_: str) -> None:
+        """A new custom field: in the schema at once; every identified record gets a value and its
+        ``metadata.auto.lastupdated`` moves to the current clock (a metadata write is immediate)."""
+        _check(kind, KINDS, "metadata kind")
+        _check(type_, TYPES, "metadata type")
+        taken = {n for fields in FIELDS[kind].values() for n in fields} | {f.name for f in self.meta.added[kind]}
+        if name in taken:
+            raise ValueError(f"{kind} metadata field {name!r} already exists")
+        self.meta.added[kind].append(AddedField(kind, name, type_, self.now_ms))
+
+    # --- ground truth -------------------------------------------------------------------------------
+    def truth(self, table: str, *, period: str = "day", start_ms: int | None = None, end_ms: int | None = None,
+              app_ids: list[int] | None = None, include_anonymous: bool = True) -> list[dict]:
+        """Exactly what the API serves now, as raw API rows. Event tables default to every app and
+        the whole served history [history_start_ms(), now_ms); ``app_ids`` also filters entities."""
+        _check(table, TRUTH_TABLES, "truth table")
+        what = TRUTH_TABLES[table]
+        apps = self.app_ids if app_ids is None else app_ids
+        if what in ENTITY_KINDS:
+            rows = self.entities(what)
+            return rows if app_ids is None or what == "report" else [r for r in rows if r["appId"] in apps]
+        if what in ("visitors", "accounts"):
+            rows = list(self.object_rows(what))
+        else:
+            start = self.history_start_ms() if start_ms is None else start_ms
+            end = self.now_ms if end_ms is None else end_ms
+            rows = list(self.event_rows(what, period, start, end, apps))
+        if include_anonymous or what == "accounts":
+            return rows
+        return [r for r in rows if not r["visitorId"].startswith(ANON_PREFIX)]

@@ -1,0 +1,121 @@
+"""Aggregated event sources (pageEvents, featureEvents, trackEvents, events).
+
+The base unit is an hour row, a tuple laid out as ``HourRow`` below. Day rows are never stored:
+they are the sum of the visible hour rows of a local day, grouped by every dimension but the hour,
+so ``day == sum(hour)`` holds by construction and the current day grows as the clock moves.
+``events`` is the same sum taken over the three sources together, without the entity id.
+"""
+
+from __future__ import annotations
+
+import random
+from bisect import bisect
+from collections.abc import Iterable
+from math import log
+from operator import itemgetter
+
+from .entities import AppKinds
+from .sessions import MINUTE_MS, Session
+
+# HourRow = (hour, visitorId, accountId, appId, entityId, server, remoteIp, userAgent,
+#            firstTime, lastTime, numEvents, numMinutes)
+HourRow = tuple
+HOUR, VISITOR, APP, ENTITY, LAST = 0, 1, 3, 4, 9
+ROLLUPS = ("pageEvents", "featureEvents", "trackEvents")
+ENTITY_KEY = {"pageEvents": "pageId", "featureEvents": "featureId", "trackEvents": "trackTypeId"}
+
+
+class Shape:
+    """How one rollup source draws rows: how often, how many entities, how many minutes at most.
+
+    Per session hour the minute budgets (40 + 15 + 5) keep the ``events`` hour row at <= 60 minutes.
+    """
+
+    def __init__(self, share: float, mean_k: float, max_k: int, budget: int) -> None:
+        self.share, self.mean_k, self.max_k, self.budget = share, mean_k, max_k, budget
+
+
+def shapes(pages_per_hour: float) -> dict[str, Shape]:
+    return {"pageEvents": Shape(1.0, pages_per_hour, 12, 40), "featureEvents": Shape(0.6, 1.6, 6, 15),
+            "trackEvents": Shape(0.2, 1.0, 1, 5)}
+
+
+def hour_rows(r: random.Random, sessions: list[Session], by_app: dict[int, AppKinds],
+              shape: Shape) -> list[HourRow]:
+    """Rows of one source for one day, sorted by hour. Sessions that repeat another session from a
+    new context (``mirror_of``) open that session's first entity again, so some day rows differ only
+    in server, remoteIp or userAgent."""
+    rand = r.random
+    rows: list[HourRow] = []
+    first_of: dict[int, str] = {}
+    extra_mean = max(shape.mean_k - 1.0, 0.05)
+    for si, s in enumerate(sessions):
+        kinds = by_app.get(s.app)
+        if kinds is None:
+            continue
+        ids, cum = kinds.ids, kinds.cum
+        total = cum[-1]
+        vid, acc, app, server, ip, ua = s.person.id, s.account, s.app, s.server, s.ip, s.ua
+        for hi, (hour, a, b) in enumerate(s.spans):
+            forced = first_of.get(s.mirror_of) if hi == 0 and s.mirror_of >= 0 else None
+            if forced is None and rand() >= shape.share:
+                continue
+            k = min(shape.max_k, len(ids), 1 + int(-log(1.0 - rand()) * extra_mean))
+            chosen = list(dict.fromkeys([ids[bisect(cum, rand() * total)] for _ in range(k)]))
+            if forced is not None and forced not in chosen:
+                chosen[-1:] = [forced]
+            if hi == 0:
+                first_of[si] = chosen[0]
+            cap = max(1, shape.budget // len(chosen))
+            span = b - a
+            for ent in chosen:
+                ft = a + int(rand() * span)
+                lt = ft + int(rand() * (b - ft))
+                nm = min(cap, (lt - ft) // MINUTE_MS + 1)
+                rows.append((hour, vid, acc, app, ent, server, ip, ua, ft, lt,
+                             nm + int(-log(1.0 - rand()) * 2.5), nm))
+    rows.sort(key=itemgetter(HOUR))
+    return rows
+
+
+def sum_rows(rows: Iterable[HourRow], cutoff: int, apps: frozenset[int], first_ms: int, end_ms: int,
+             by_hour: bool, with_entity: bool, groups: dict[tuple, list[int]]) -> None:
+    """Add the visible rows (lastTime < cutoff, app requested, hour in [first_ms, end_ms)) to ``groups``.
+
+    The key is every dimension but the hour (``dims``), prefixed by the hour when ``by_hour``;
+    firstTime takes the min, lastTime the max, counts are summed.
+    """
+    for row in rows:
+        if row[9] >= cutoff or row[3] not in apps or not first_ms <= row[0] < end_ms:
+            continue
+        key = row[1:8] if with_entity else row[1:4] + row[5:8]
+        if by_hour:
+            key = (row[0],) + key
+        g = groups.get(key)
+        if g is None:
+            groups[key] = [row[8], row[9], row[10], row[11]]
+        else:
+            if row[8] < g[0]:
+                g[0] = row[8]
+            if row[9] > g[1]:
+                g[1] = row[9]
+            g[2] += row[10]
+            g[3] += row[11]
+
+
+def to_dict(source: str, bucket_key: str, bucket: int, dims: tuple, agg: list[int],
+            extras: dict[str, dict]) -> dict:
+    """One API row. ``extras`` maps an entity id to the fixed object it carries (parameters/properties)."""
+    if source == "events":
+        vid, acc, app, server, ip, ua = dims
+    else:
+        vid, acc, app, ent, server, ip, ua = dims
+    row = {"accountId": acc, "appId": app, bucket_key: bucket, "firstTime": agg[0], "lastTime": agg[1],
+           "numEvents": agg[2], "numMinutes": agg[3], "remoteIp": ip, "server": server, "userAgent": ua,
+           "visitorId": vid}
+    if source != "events":
+        row[ENTITY_KEY[source]] = ent
+        extra = extras.get(ent)
+        if extra is not None:
+            row["parameters" if source == "pageEvents" else "properties"] = dict(extra)
+    return row

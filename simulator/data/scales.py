@@ -1,0 +1,33 @@
+"""Size presets: how big the simulated subscription is at each scale."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+SCALES = ("tiny", "small", "medium", "large")
+
+
+@dataclass(frozen=True, slots=True)
+class ScaleSpec:
+    """Entity counts plus the knobs that set how many activity rows a day produces."""
+
+    apps: int
+    accounts: int
+    visitors: int
+    anonymous: int
+    pages: int
+    features: int
+    track_types: int
+    guides: int
+    reports: int
+    active_share: float  # mean chance that an existing visitor is active on a given day
+    pages_per_hour: float  # mean number of distinct pages a visitor opens in one session hour
+    guide_share: float  # chance that a session shows a guide
+
+
+SPECS: dict[str, ScaleSpec] = {
+    "tiny": ScaleSpec(2, 6, 40, 5, 8, 10, 3, 3, 2, 0.40, 2.2, 0.35),
+    "small": ScaleSpec(2, 40, 400, 50, 25, 50, 5, 6, 4, 0.50, 3.4, 0.12),
+    "medium": ScaleSpec(3, 300, 3000, 300, 60, 120, 10, 12, 6, 0.55, 4.2, 0.06),
+    "large": ScaleSpec(3, 1500, 15000, 1500, 120, 250, 15, 20, 8, 0.55, 3.4, 0.03),
+}

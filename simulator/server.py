@@ -1,0 +1,323 @@
+"""HTTP server of the Pendo simulator: the Engage API on /api/v1 and a control surface on /_sim.
+
+Stdlib ``ThreadingHTTPServer`` with HTTP/1.1 keep-alive: no framework is needed for a dozen routes,
+and owning the socket lets faults cut a body after N bytes exactly as a broken proxy would.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import orjson
+
+from simulator.aggregation import run_aggregation
+from simulator.data import Dataset
+from simulator.errors import AggregationError, MemoryLimitExceeded
+from simulator.expressions import EvalContext
+from simulator.faults import Fault, FaultQueue, FaultSpecError
+
+API = "/api/v1"
+LIST_ENDPOINTS = {"page": "page", "feature": "feature", "guide": "guide", "tracktype": "tracktype", "report": "report"}
+DEFAULT_MAX_ROWS = 500_000
+
+
+@dataclass
+class SimulatorState:
+    """Everything a running simulator holds; shared by the handler threads."""
+
+    dataset: Dataset
+    integration_key: str = field(default_factory=lambda: secrets.token_hex(16))
+    max_rows: int = DEFAULT_MAX_ROWS
+    faults: FaultQueue = field(default_factory=FaultQueue)
+    requests: Counter = field(default_factory=Counter)
+    lock: threading.RLock = field(default_factory=threading.RLock)
+
+    def info(self) -> dict:
+        ds = self.dataset
+        return {
+            "now_ms": ds.now_ms,
+            "lag_ms": ds.lag_ms,
+            "cutoff_ms": ds.cutoff_ms,
+            "tz": ds.tz,
+            "app_ids": ds.app_ids,
+            "default_app_id": ds.default_app_id,
+            "history_start_ms": ds.history_start_ms(),
+            "max_rows": self.max_rows,
+        }
+
+
+class _Reply(Exception):
+    """Raised by a route to answer immediately with a status and body."""
+
+    def __init__(self, status: int, body: bytes | str = b"", content_type: str = "text/plain") -> None:
+        super().__init__(status)
+        self.status = status
+        self.body = body.encode() if isinstance(body, str) else body
+        self.content_type = content_type
+
+
+class PendoHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "PendoSimulator/1.0"
+    state: SimulatorState  # set on the subclass made by make_server
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib signature
+        pass  # quiet: tests and the demo read stdout
+
+    # --- dispatch -------------------------------------------------------------------------------
+    def do_GET(self) -> None:
+        self._dispatch("GET")
+
+    def do_POST(self) -> None:
+        self._dispatch("POST")
+
+    def do_DELETE(self) -> None:
+        self._dispatch("DELETE")
+
+    def _dispatch(self, method: str) -> None:
+        url = urlsplit(self.path)
+        path = url.path
+        query = {k: v[-1] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
+        body = self._read_body()
+        try:
+            if path.startswith("/_sim/"):
+                self._send_json(200, self._control(method, path, query, body))
+                return
+            if not path.startswith(API + "/"):
+                raise _Reply(404, "not found")
+            self.state.requests[f"{method} {_route_name(path)}"] += 1
+            fault = self.state.faults.take(path)
+            if fault is not None and self._apply_fault_before(fault):
+                return
+            if self.headers.get("x-pendo-integration-key") != self.state.integration_key:
+                raise _Reply(403)  # Pendo answers a bad, missing or wrong-region key with an empty 403
+            status, payload = self._api(method, path[len(API) :], query, body)
+            self._send_bytes(status, payload, "application/json", fault)
+        except _Reply as reply:
+            self._send_bytes(reply.status, reply.body, reply.content_type)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+
+    def _read_body(self) -> bytes:
+        length = int(self.headers.get("content-length") or 0)
+        return self.rfile.read(length) if length else b""
+
+    # --- Pendo API ------------------------------------------------------------------------------
+    def _api(self, method: str, route: str, query: dict, body: bytes) -> tuple[int, bytes]:
+        ds = self.state.dataset
+        parts = [unquote(p) for p in route.strip("/").split("/")]
+        with self.state.lock:
+            if method == "GET" and parts == ["token", "verify"]:
+                return 200, orjson.dumps({"valid": True, "writeAccess": True})
+            if method == "GET" and len(parts) == 1 and parts[0] in LIST_ENDPOINTS:
+                return 200, orjson.dumps(self._list(parts[0], query))
+            if method == "GET" and len(parts) == 3 and parts[:2] == ["metadata", "schema"]:
+                if parts[2] not in ("visitor", "account"):
+                    raise _Reply(404, "not found")
+                return 200, orjson.dumps(ds.metadata_schema(parts[2]))
+            if method == "GET" and len(parts) == 2 and parts[0] in ("visitor", "account"):
+                found = ds.visitor(parts[1]) if parts[0] == "visitor" else ds.account(parts[1])
+                if found is None:
+                    raise _Reply(404, f"{parts[0]} not found")
+                return 200, orjson.dumps(found)
+            if method == "GET" and len(parts) == 3 and parts[0] == "visitor" and parts[2] == "history":
+                return 200, orjson.dumps(self._history(parts[1], query))
+            if method == "POST" and parts == ["aggregation"]:
+                return 200, self._aggregation(body)
+        raise _Reply(404, "not found")
+
+    def _list(self, kind: str, query: dict) -> list[dict]:
+        ds = self.state.dataset
+        rows = ds.entities(kind)
+        if query.get("expand") != "*":
+            rows = [r for r in rows if r.get("appId", ds.default_app_id) == ds.default_app_id]
+        if query.get("id"):
+            wanted = set(query["id"].split(","))
+            rows = [r for r in rows if r.get("id") in wanted]
+        return rows
+
+    def _history(self, visitor_id: str, query: dict) -> list[dict]:
+        ds = self.state.dataset
+        try:
+            start = int(query.get("starttime", ""))
+        except ValueError:
+            raise _Reply(400, "starttime must be epoch milliseconds") from None
+        if ds.visitor(visitor_id) is None:
+            raise _Reply(404, "visitor not found")
+        return ds.visitor_history(visitor_id, start)
+
+    def _aggregation(self, body: bytes) -> bytes:
+        try:
+            request = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            raise _Reply(400, "Invalid JSON body") from None
+        if not isinstance(request, dict):
+            raise _Reply(400, "Invalid aggregation request: body must be a JSON object")
+        ds = self.state.dataset
+        ctx = EvalContext(now_ms=ds.now_ms, tz=ds.tz)
+        try:
+            result = run_aggregation(request, ds, ctx, self.state.max_rows)
+            # Serialize row by row: the working set is bytes, not dicts, and the ceiling bounds it.
+            chunks = [b'{"startTime":', orjson.dumps(result.start_time), b',"results":[']
+            first = True
+            for row in result.rows:
+                if not first:
+                    chunks.append(b",")
+                chunks.append(orjson.dumps(row))
+                first = False
+            chunks.append(b"]}")
+        except MemoryLimitExceeded as exc:
+            raise _Reply(400, str(exc) or "Query exceeded memory limit") from None
+        except AggregationError as exc:
+            raise _Reply(400, str(exc)) from None
+        return b"".join(chunks)
+
+    # --- control surface ------------------------------------------------------------------------
+    def _control(self, method: str, path: str, query: dict, body: bytes) -> dict | list:
+        state = self.state
+        ds = state.dataset
+        try:
+            payload = orjson.loads(body) if body else {}
+        except orjson.JSONDecodeError:
+            raise _Reply(400, "control body must be JSON") from None
+        route = path[len("/_sim/") :].strip("/")
+        with state.lock:
+            if route == "info" and method == "GET":
+                return state.info()
+            if route == "clock" and method == "POST":
+                if "now_ms" in payload:
+                    ds.set_now(int(payload["now_ms"]))
+                else:
+                    ms = int(payload.get("advance_ms", 0)) + int(float(payload.get("advance_hours", 0)) * 3_600_000)
+                    ms += int(float(payload.get("advance_days", 0)) * 86_400_000)
+                    ds.advance(ms)
+                return state.info()
+            if route == "retag" and method == "POST":
+                ds.retag(payload["day"], payload.get("source", "pageEvents"))
+                return {"retagged": payload["day"], "source": payload.get("source", "pageEvents")}
+            if route == "metadata-field" and method == "POST":
+                ds.add_metadata_field(payload["kind"], payload["name"], payload["type"])
+                return {"added": payload}
+            if route == "faults":
+                if method == "POST":
+                    try:
+                        state.faults.add(payload.get("faults", [payload] if payload else []))
+                    except (FaultSpecError, TypeError) as exc:
+                        raise _Reply(400, str(exc)) from None
+                elif method == "DELETE":
+                    state.faults.clear()
+                return {"pending": state.faults.pending(), "injected": state.faults.injected}
+            if route == "config" and method == "POST":
+                if "max_rows" in payload:
+                    state.max_rows = int(payload["max_rows"])
+                if "lag_ms" in payload:
+                    ds.lag_ms = int(payload["lag_ms"])
+                return state.info()
+            if route == "requests":
+                if method == "DELETE":
+                    state.requests.clear()
+                return dict(state.requests)
+            if route.startswith("truth/") and method == "GET":
+                return self._truth(route[len("truth/") :], query)
+        raise _Reply(404, f"unknown control route {method} {path}")
+
+    def _truth(self, table: str, query: dict) -> list[dict]:
+        kwargs: dict = {"period": query.get("period", "day")}
+        for key in ("start_ms", "end_ms"):
+            if query.get(key):
+                kwargs[key] = int(query[key])
+        if query.get("app_ids"):
+            kwargs["app_ids"] = [int(a) for a in query["app_ids"].split(",")]
+        if "include_anonymous" in query:
+            kwargs["include_anonymous"] = query["include_anonymous"].lower() in ("1", "true", "yes")
+        try:
+            return self.state.dataset.truth(table, **kwargs)
+        except (KeyError, ValueError) as exc:
+            raise _Reply(400, f"bad truth request: {exc}") from None
+
+    # --- faults and sending ---------------------------------------------------------------------
+    def _apply_fault_before(self, fault: Fault) -> bool:
+        """Apply a fault that replaces the answer; True when the request is fully handled."""
+        if fault.kind == "delay":
+            time.sleep(fault.seconds)
+            return False
+        if fault.kind == "status":
+            headers = {"Retry-After": _retry_after(fault.retry_after)} if fault.retry_after is not None else {}
+            reason = fault.body or ("Too Many Requests" if fault.status == 429 else "")
+            self._send_bytes(fault.status, reason.encode(), "text/plain", headers=headers)
+            return True
+        if fault.kind == "garbage":
+            self._send_bytes(fault.status, fault.body.encode(), fault.content_type)
+            return True
+        return False  # cut and truncate act on the real body
+
+    def _send_json(self, status: int, payload: object) -> None:
+        self._send_bytes(status, orjson.dumps(payload), "application/json")
+
+    def _send_bytes(
+        self,
+        status: int,
+        body: bytes,
+        content_type: str,
+        fault: Fault | None = None,
+        headers: dict | None = None,
+    ) -> None:
+        declared = len(body)
+        if fault is not None and fault.kind == "truncate":
+            body = body[: fault.after_bytes]
+            declared = len(body)
+        elif fault is not None and fault.kind == "cut":
+            body = body[: fault.after_bytes]
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(declared))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        if fault is not None and fault.kind == "cut":
+            self.send_header("Connection", "close")
+        self.end_headers()
+        self.wfile.write(body)
+        self.wfile.flush()
+        if fault is not None and fault.kind == "cut":
+            self.close_connection = True
+
+
+def _retry_after(seconds: float) -> str:
+    return str(int(seconds)) if float(seconds).is_integer() else str(seconds)
+
+
+def _route_name(path: str) -> str:
+    """Collapse ids out of a path so the request log counts routes, not visitors."""
+    parts = path[len(API) :].strip("/").split("/")
+    if parts and parts[0] in ("visitor", "account") and len(parts) >= 2:
+        parts[1] = "{id}"
+    return "/" + "/".join(parts)
+
+
+class SimulatorServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, state: SimulatorState, host: str = "127.0.0.1", port: int = 0) -> None:
+        handler = type("BoundPendoHandler", (PendoHandler,), {"state": state})
+        super().__init__((host, port), handler)
+        self.state = state
+
+    @property
+    def base_url(self) -> str:
+        host, port = self.server_address[:2]
+        return f"http://{host}:{port}"
+
+
+def serve_in_thread(state: SimulatorState, port: int = 0) -> tuple[SimulatorServer, threading.Thread]:
+    """Start a simulator on 127.0.0.1 in a daemon thread (for in-process tests and the demo)."""
+    server = SimulatorServer(state, port=port)
+    thread = threading.Thread(target=server.serve_forever, name="pendo-simulator", daemon=True)
+    thread.start()
+    return server, thread

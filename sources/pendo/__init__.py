@@ -1,0 +1,254 @@
+"""Pendo source for dlt: object lists, visitors and accounts, and windowed event data, exactly once.
+
+    from sources.pendo import pendo_source
+    pipeline.run(pendo_source(start_date="2026-01-01").with_resources("page_events", "visitors"))
+
+Every argument can come from ``.dlt/config.toml`` / ``.dlt/secrets.toml`` (section ``[sources.pendo]``) or the
+environment (``SOURCES__PENDO__<ARG>``). Tables keep tap-pendo's stream names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import dlt
+import pendulum
+from dlt.sources import DltResource
+
+from sources.pendo import helpers
+from sources.pendo.client import PendoClient
+from sources.pendo.config import PendoConfig, validate
+from sources.pendo.errors import ConfigError, PendoError
+from sources.pendo.settings import (
+    DEFAULT_LOOKBACK_DAYS,
+    DEFAULT_MAX_ATTEMPTS,
+    DEFAULT_PAGE_SIZE,
+    DEFAULT_PERIOD,
+    DEFAULT_REQUEST_TIMEOUT_S,
+    DEFAULT_RESOURCES,
+    DEFAULT_START_DAYS_AGO,
+    DEFAULT_TIMEZONE,
+    DEFAULT_WINDOW_DAYS,
+    ENTITY_ENDPOINTS,
+    PEOPLE_SOURCES,
+    ROLLUP_SOURCES,
+    SINGLE_EVENT_SOURCES,
+    TOMBSTONE_COLUMN,
+)
+from sources.pendo.shaping import metadata_field_rows
+from sources.pendo.windows import bucket_starts, floor_to_bucket, incremental_start, plan_windows
+
+__all__ = ["pendo_source", "PendoError", "ConfigError"]
+
+
+@dlt.source(name="pendo", max_table_nesting=2)
+def pendo_source(
+    integration_key: str = dlt.secrets.value,
+    region: str = "us",
+    base_url: str | None = None,
+    app_ids: Any = None,
+    start_date: str | None = None,
+    end_date: str | None = None,
+    period: str = DEFAULT_PERIOD,
+    lookback_days: int = DEFAULT_LOOKBACK_DAYS,
+    subscription_timezone: str = DEFAULT_TIMEZONE,
+    include_anonymous_visitors: bool = False,
+    window_days: int = DEFAULT_WINDOW_DAYS,
+    page_size: int = DEFAULT_PAGE_SIZE,
+    request_timeout: float = DEFAULT_REQUEST_TIMEOUT_S,
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+    retry_backoff_seconds: float = 1.0,
+) -> Sequence[DltResource]:
+    """All Pendo resources; ``visitor_history`` is present but deselected (one request per visitor per day).
+
+    Args:
+        integration_key: Pendo integration key (secret).
+        region: us, eu, us1, jpn or au; picks the API host.
+        base_url: overrides region (custom domains, the simulator); https unless loopback.
+        app_ids: app ids to extract; default all apps (``expandAppIds("*")``).
+        start_date: YYYY-MM-DD where the first run starts; default 30 days before now.
+        end_date: YYYY-MM-DD (exclusive); set it to backfill a closed range without touching cursors.
+        period: day or hour buckets for event tables; changing it needs a full refresh.
+        lookback_days: trailing days re-extracted on every run so late and re-tagged data converge.
+        subscription_timezone: the Pendo subscription's time zone; day buckets follow it.
+        include_anonymous_visitors: also load ``_PENDO_T_`` visitors.
+        window_days: days per event query (split automatically when Pendo refuses a window).
+        page_size: rows per visitors/accounts keyset page.
+        request_timeout: seconds to wait for one answer.
+        max_attempts: attempts per request on 429, 5xx, timeouts and cut bodies.
+        retry_backoff_seconds: base of the exponential backoff between attempts.
+    """
+    cfg = validate(
+        integration_key=integration_key, region=region, base_url=base_url, app_ids=app_ids,
+        start_date=start_date, end_date=end_date, period=period, lookback_days=lookback_days,
+        subscription_timezone=subscription_timezone, include_anonymous_visitors=include_anonymous_visitors,
+        window_days=window_days, page_size=page_size, request_timeout=request_timeout, max_attempts=max_attempts,
+    )
+    client = PendoClient(cfg.base_url, cfg.integration_key, timeout=cfg.request_timeout,
+                         max_attempts=cfg.max_attempts, backoff_base=float(retry_backoff_seconds))
+    clock = _PendoClock(client)
+
+    resources: list[DltResource] = [entity_resource(client, cfg, t, e) for t, e in ENTITY_ENDPOINTS.items()]
+    resources.append(metadata_fields_resource(client))
+    resources += [people_resource(client, cfg, t, *spec) for t, spec in PEOPLE_SOURCES.items()]
+    resources += [event_resource(client, cfg, clock, t, s, single_events=False) for t, s in ROLLUP_SOURCES.items()]
+    resources += [event_resource(client, cfg, clock, t, s, single_events=True)
+                  for t, s in SINGLE_EVENT_SOURCES.items()]
+    history = visitor_history_resource(client, cfg, clock)
+    history.selected = False
+    resources.append(history)
+    return resources
+
+
+def entity_resource(client: PendoClient, cfg: PendoConfig, table: str, endpoint: str) -> DltResource:
+    """Full lists on every run (they are small): replace, so an entity deleted in Pendo leaves the table."""
+
+    def entities() -> Iterator[list[dict]]:
+        yield helpers.fetch_entities(client, endpoint, cfg.app_ids)
+
+    return dlt.resource(entities, name=table, write_disposition="replace", primary_key="id")
+
+
+def metadata_fields_resource(client: PendoClient) -> DltResource:
+    def metadata_fields() -> Iterator[list[dict]]:
+        for kind in ("visitor", "account"):
+            yield metadata_field_rows(helpers.fetch_metadata_schema(client, kind))
+
+    return dlt.resource(metadata_fields, name="metadata_fields", write_disposition="replace",
+                        primary_key=("kind", "group", "field"))
+
+
+def people_resource(
+    client: PendoClient, cfg: PendoConfig, table: str, source: str, id_field: str, id_column: str
+) -> DltResource:
+    """Visitors/accounts merged on their id, incremental on ``metadata.auto.lastupdated``."""
+
+    def people() -> Iterator[Any]:
+        state = {} if cfg.backfill else dlt.current.resource_state()
+        schema = helpers.fetch_metadata_schema(client, "visitor" if source == "visitors" else "account")
+        lower = None
+        if cfg.backfill:
+            lower = int(cfg.start_date.timestamp() * 1000) if cfg.start_date else None
+        elif "cursor_ms" in state:
+            lower = state["cursor_ms"] - cfg.lookback_days * 86_400_000
+        hints = dlt.mark.make_hints(columns=schema.column_hints())
+        first = True
+        for rows in helpers.fetch_people(client, source, id_field, schema, cfg, lower, state):
+            yield dlt.mark.with_hints(rows, hints) if first else rows
+            first = False
+
+    return dlt.resource(people, name=table, write_disposition="merge", primary_key=id_column)
+
+
+def event_resource(
+    client: PendoClient, cfg: PendoConfig, clock: _PendoClock, table: str, source: str, *, single_events: bool
+) -> DltResource:
+    """One query per window for all entities; a re-extracted bucket replaces that bucket's rows."""
+    period = cfg.period
+
+    def events() -> Iterator[list[dict]]:
+        state = _event_state(cfg)
+        now = clock.now()
+        start, end = _event_range(cfg, state, now)
+        window_buckets = cfg.window_days * (1 if period == "day" else 24)
+        for window in plan_windows(start, end, period, cfg.timezone, window_buckets):
+            yield helpers.tombstones(window, period, cfg.timezone)
+            yield from helpers.fetch_window(client, table, source, window, cfg, single_events=single_events)
+            if not cfg.backfill:
+                state["cursor"] = min(bucket_starts(window, period, cfg.timezone)[-1],
+                                      floor_to_bucket(now, period, cfg.timezone)).to_iso8601_string()
+
+    return dlt.resource(
+        events,
+        name=table,
+        write_disposition={"disposition": "merge", "strategy": "delete-insert"},
+        merge_key=period,
+        columns={
+            period: {"data_type": "timestamp", "nullable": False},
+            TOMBSTONE_COLUMN: {"data_type": "bool", "hard_delete": True},
+        },
+    )
+
+
+def visitor_history_resource(client: PendoClient, cfg: PendoConfig, clock: _PendoClock) -> DltResource:
+    """Per-visitor activity, one GET per visitor per day (Pendo keeps about 180 days)."""
+
+    def visitor_history() -> Iterator[list[dict]]:
+        state = _event_state(cfg)
+        now = clock.now()
+        start, end = _event_range(cfg, state, now)
+        days = [w.start for w in plan_windows(start, end, "day", cfg.timezone, 1)]
+        schema = helpers.fetch_metadata_schema(client, "visitor")
+        for page in helpers.fetch_people(client, "visitors", "visitorId", schema, cfg, None, {}):
+            for visitor in page:
+                visitor_id = visitor["visitor_id"]
+                for day in days:
+                    items = client.get_json(f"/visitor/{_path_id(visitor_id)}/history",
+                                            params={"starttime": int(day.timestamp() * 1000)})
+                    rows = [{"visitor_id": visitor_id, "day": day, **helpers.shape(i)} for i in items or []]
+                    yield [{"visitor_id": visitor_id, "day": day, TOMBSTONE_COLUMN: True}, *rows]
+        if not cfg.backfill and days:
+            state["cursor"] = days[-1].to_iso8601_string()
+
+    return dlt.resource(
+        visitor_history,
+        name="visitor_history",
+        write_disposition={"disposition": "merge", "strategy": "delete-insert"},
+        merge_key=("visitor_id", "day"),
+        columns={"day": {"data_type": "timestamp", "nullable": False},
+                 TOMBSTONE_COLUMN: {"data_type": "bool", "hard_delete": True}},
+    )
+
+
+# --- shared pieces ----------------------------------------------------------------------------------
+class _PendoClock:
+    """Pendo's idea of "now", asked once per run: windows end at the server's clock, not a skewed local one."""
+
+    def __init__(self, client: PendoClient) -> None:
+        self._client = client
+        self._now: pendulum.DateTime | None = None
+
+    def now(self) -> pendulum.DateTime:
+        if self._now is None:
+            body = {"response": {"mimeType": "application/json"}, "request": {"requestId": "pendo-elt-clock",
+                    "pipeline": [{"source": {"apps": None}}, {"limit": 1}, {"select": {"now": "now()"}}]}}
+            try:
+                with self._client.aggregate(body, "server clock") as spool:
+                    rows = [r for page in spool.pages() for r in page]
+                self._now = pendulum.from_timestamp(int(rows[0]["now"]) / 1000) if rows else pendulum.now("UTC")
+            except (PendoError, KeyError, TypeError, ValueError):
+                self._now = pendulum.now("UTC")
+        return self._now
+
+
+def _event_state(cfg: PendoConfig) -> dict:
+    """Resource state, after refusing a period change (buckets of both periods cannot share a table)."""
+    if cfg.backfill:
+        return {}
+    source_state = dlt.current.source_state()
+    stored = source_state.setdefault("period", cfg.period)
+    if stored != cfg.period:
+        raise ConfigError(
+            f"sources.pendo.period is {cfg.period!r} but this dataset was loaded with {stored!r}; "
+            "run with --full-refresh to reload everything with the new period"
+        )
+    return dlt.current.resource_state()
+
+
+def _event_range(cfg: PendoConfig, state: dict, now: pendulum.DateTime) -> tuple[pendulum.DateTime, pendulum.DateTime]:
+    start_date = cfg.start_date or now.subtract(days=DEFAULT_START_DAYS_AGO)
+    if cfg.backfill:
+        assert cfg.end_date is not None
+        return start_date, min(cfg.end_date, now)
+    cursor = pendulum.parse(state["cursor"]) if "cursor" in state else None
+    return incremental_start(cursor, start_date, cfg.lookback_days, cfg.period, cfg.timezone), now
+
+
+def _path_id(visitor_id: str) -> str:
+    from urllib.parse import quote
+
+    return quote(visitor_id, safe="")
+
+
+DEFAULT_RESOURCE_NAMES = DEFAULT_RESOURCES

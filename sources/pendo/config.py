@@ -1,0 +1,186 @@
+"""Validated source configuration: every bad value is rejected before any request, naming its key."""
+
+from __future__ import annotations
+
+import ipaddress
+import zoneinfo
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import pendulum
+
+from sources.pendo.errors import ConfigError
+from sources.pendo.settings import (
+    ALL_RESOURCES,
+    PERIODS,
+    REGION_HOSTS,
+)
+
+
+@dataclass(frozen=True)
+class PendoConfig:
+    """The source's settings after validation; built once per run by :func:`validate`."""
+
+    integration_key: str
+    base_url: str
+    app_ids: tuple[int, ...] | None
+    start_date: pendulum.DateTime | None  # None: 30 days before Pendo's now
+    end_date: pendulum.DateTime | None
+    period: str
+    lookback_days: int
+    timezone: str
+    include_anonymous_visitors: bool
+    window_days: int
+    page_size: int
+    request_timeout: float
+    max_attempts: int
+
+    @property
+    def backfill(self) -> bool:
+        """A closed range was asked for: extract it and leave the incremental cursors alone."""
+        return self.end_date is not None
+
+
+def _key(name: str) -> str:
+    return f"sources.pendo.{name} (env SOURCES__PENDO__{name.upper()})"
+
+
+def resolve_base_url(region: str | None, base_url: str | None) -> str:
+    if base_url:
+        parts = urlsplit(base_url.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ConfigError(f"{_key('base_url')} must be an http(s) URL like https://app.pendo.io, got {base_url!r}")
+        if parts.scheme == "http" and not _is_loopback(parts.hostname):
+            raise ConfigError(
+                f"{_key('base_url')} must use https for a non-loopback host (the integration key would travel in "
+                f"clear text): {base_url!r}"
+            )
+        return f"{parts.scheme}://{parts.netloc}"
+    region_name = (region or "us").strip().lower()
+    if region_name not in REGION_HOSTS:
+        raise ConfigError(f"{_key('region')} must be one of {', '.join(REGION_HOSTS)}, got {region!r}")
+    return REGION_HOSTS[region_name]
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def parse_date(name: str, value: Any, tz: str = "UTC") -> pendulum.DateTime | None:
+    """Dates are YYYY-MM-DD, meaning that day in the subscription's zone (or a full ISO timestamp)."""
+    if value is None or value == "":
+        return None
+    try:
+        parsed = pendulum.parse(str(value), tz=tz, strict=True)
+    except (ValueError, pendulum.parsing.exceptions.ParserError):
+        raise ConfigError(f"{_key(name)} must be a date as YYYY-MM-DD, got {value!r}") from None
+    if not isinstance(parsed, pendulum.DateTime):
+        parsed = pendulum.datetime(parsed.year, parsed.month, parsed.day, tz=tz)
+    return parsed.in_timezone("UTC")
+
+
+def _int(name: str, value: Any, minimum: int, maximum: int) -> int:
+    try:
+        number = int(value)
+        if isinstance(value, float | str) and float(value) != number:
+            raise ValueError
+    except (TypeError, ValueError):
+        raise ConfigError(f"{_key(name)} must be a whole number, got {value!r}") from None
+    if not minimum <= number <= maximum:
+        raise ConfigError(f"{_key(name)} must be between {minimum} and {maximum}, got {number}")
+    return number
+
+
+def _bool(name: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "1", "yes"):
+        return True
+    if text in ("false", "0", "no"):
+        return False
+    raise ConfigError(f"{_key(name)} must be true or false, got {value!r}")
+
+
+def _app_ids(value: Any) -> tuple[int, ...] | None:
+    if value is None or value == "" or value == "*" or value == []:
+        return None
+    items = value.split(",") if isinstance(value, str) else value
+    if not isinstance(items, list | tuple):
+        items = [items]
+    try:
+        return tuple(int(str(item).strip()) for item in items)
+    except ValueError:
+        raise ConfigError(f"{_key('app_ids')} must be a list of numeric Pendo app ids, got {value!r}") from None
+
+
+def validate_resources(names: list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    unknown = [n for n in names if n not in ALL_RESOURCES]
+    if unknown:
+        raise ConfigError(f"unknown resource(s) {', '.join(unknown)}; choose from {', '.join(ALL_RESOURCES)}")
+    return tuple(dict.fromkeys(names))
+
+
+def validate(
+    *,
+    integration_key: Any,
+    region: Any,
+    base_url: Any,
+    app_ids: Any,
+    start_date: Any,
+    end_date: Any,
+    period: Any,
+    lookback_days: Any,
+    subscription_timezone: Any,
+    include_anonymous_visitors: Any,
+    window_days: Any,
+    page_size: Any,
+    request_timeout: Any,
+    max_attempts: Any,
+    now: pendulum.DateTime | None = None,
+) -> PendoConfig:
+    if not isinstance(integration_key, str) or not integration_key.strip():
+        raise ConfigError(f"{_key('integration_key')} is missing: put it in .dlt/secrets.toml or the environment")
+    if period not in PERIODS:
+        raise ConfigError(f"{_key('period')} must be one of {', '.join(PERIODS)}, got {period!r}")
+    try:
+        zoneinfo.ZoneInfo(str(subscription_timezone))
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"{_key('subscription_timezone')} must be an IANA zone like America/New_York, got {subscription_timezone!r}"
+        ) from None
+    now = now or pendulum.now("UTC")
+    start = parse_date("start_date", start_date, str(subscription_timezone))
+    end = parse_date("end_date", end_date, str(subscription_timezone))
+    if start is not None and start > now:
+        raise ConfigError(f"{_key('start_date')} {start.to_date_string()} is in the future")
+    if end is not None and start is None:
+        raise ConfigError(f"{_key('end_date')} needs a start_date: a backfill is a closed range")
+    if end is not None and start is not None and end <= start:
+        raise ConfigError(
+            f"{_key('end_date')} {end.to_date_string()} must be after start_date {start.to_date_string()}"
+        )
+    timeout = float(request_timeout)
+    if timeout <= 0:
+        raise ConfigError(f"{_key('request_timeout')} must be positive, got {request_timeout!r}")
+    return PendoConfig(
+        integration_key=integration_key.strip(),
+        base_url=resolve_base_url(region, base_url),
+        app_ids=_app_ids(app_ids),
+        start_date=start,
+        end_date=end,
+        period=period,
+        lookback_days=_int("lookback_days", lookback_days, 0, 180),
+        timezone=str(subscription_timezone),
+        include_anonymous_visitors=_bool("include_anonymous_visitors", include_anonymous_visitors),
+        window_days=_int("window_days", window_days, 1, 31),
+        page_size=_int("page_size", page_size, 1, 1_000_000),
+        request_timeout=timeout,
+        max_attempts=_int("max_attempts", max_attempts, 1, 20),
+    )

@@ -1,0 +1,209 @@
+"""Extraction loops behind the resources: entity lists, keyset-paged people, windowed event queries.
+
+Each function talks to :class:`PendoClient` and yields pages (lists) of shaped rows, so dlt never sees a
+row of an answer that did not arrive whole.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+import pendulum
+
+from sources.pendo.aggregation import keyset_body, next_after, rollup_body
+from sources.pendo.client import PendoClient
+from sources.pendo.config import PendoConfig
+from sources.pendo.errors import WindowTooLargeError
+from sources.pendo.settings import MIN_SPLIT_MS, PEOPLE_CURSOR, TOMBSTONE_COLUMN
+from sources.pendo.shaping import MetadataSchema, flatten_metadata, shape
+from sources.pendo.spool import RowSpool
+from sources.pendo.windows import Window, bucket_starts, floor_to_bucket, split_window
+
+logger = logging.getLogger("pendo_elt")
+
+PAGE_ROWS = 10_000
+ROLLUP_SUMS = ("numEvents", "numMinutes")
+
+
+# --- entity lists -----------------------------------------------------------------------------------
+def fetch_entities(client: PendoClient, endpoint: str, app_ids: tuple[int, ...] | None) -> list[dict]:
+    """One GET for all apps (``expand=*``); lists have no pagination in Pendo."""
+    rows = client.get_json(f"/{endpoint}", params={"expand": "*"})
+    if not isinstance(rows, list):
+        from sources.pendo.errors import PendoResponseError
+
+        raise PendoResponseError(f"GET /api/v1/{endpoint} answered a {type(rows).__name__}, expected a JSON array")
+    if app_ids:
+        wanted = set(app_ids)
+        rows = [r for r in rows if "appId" not in r or r["appId"] in wanted]
+    return [shape(r) for r in rows]
+
+
+def fetch_metadata_schema(client: PendoClient, kind: str) -> MetadataSchema:
+    return MetadataSchema.from_api(kind, client.get_json(f"/metadata/schema/{kind}"))
+
+
+# --- visitors and accounts: keyset pagination on (lastupdated, id) ------------------------------------
+def fetch_people(
+    client: PendoClient,
+    source: str,
+    id_field: str,
+    schema: MetadataSchema,
+    cfg: PendoConfig,
+    lower_bound_ms: int | None,
+    state: dict,
+) -> Iterator[list[dict]]:
+    """Page through every record updated since ``lower_bound_ms``; ties on the cursor cannot lose rows.
+
+    ``state["cursor_ms"]`` is raised to the highest ``lastupdated`` seen, page by page.
+    """
+    identified_only = source == "visitors" and not cfg.include_anonymous_visitors
+    after: tuple[int, str] | None = None
+    page_number = 0
+    while True:
+        page_number += 1
+        body = keyset_body(
+            source,
+            None,
+            PEOPLE_CURSOR,
+            id_field,
+            lower_bound_ms,
+            after,
+            cfg.page_size,
+            identified_only,
+        )
+        spool = client.aggregate(body, f"{source} page {page_number}")
+        count = spool.count
+        last_row: dict | None = None
+        for page in spool.pages(PAGE_ROWS):
+            last_row = page[-1]
+            rows = []
+            for raw in page:
+                cursor = _cursor_ms(raw)
+                if cursor is not None and cursor > state.get("cursor_ms", -1):
+                    state["cursor_ms"] = cursor
+                rows.append(flatten_metadata(raw, id_field, schema))
+            yield rows
+        if count < cfg.page_size or last_row is None:
+            return
+        after = next_after(last_row, PEOPLE_CURSOR, id_field)
+
+
+def _cursor_ms(row: dict) -> int | None:
+    value = ((row.get("metadata") or {}).get("auto") or {}).get("lastupdated")
+    try:
+        return int(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+# --- windowed event sources -------------------------------------------------------------------------
+def fetch_window(
+    client: PendoClient, table: str, source: str, window: Window, cfg: PendoConfig, *, single_events: bool
+) -> Iterator[list[dict]]:
+    """All rows of ``source`` in ``window``, splitting the window when Pendo refuses it as too large.
+
+    A day window that is too large even alone is fetched hour by hour (hourRange) and the hours are
+    summed back into day rows exactly as Pendo's own day rollup sums them.
+    """
+    period = cfg.period
+    for part_period, _part, spool in _fetch_adaptive(client, table, source, window, period, cfg):
+        with spool:
+            if single_events or part_period == period:
+                for page in spool.pages(PAGE_ROWS):
+                    yield _shape_events(page, single_events, period, cfg.timezone)
+            else:
+                yield from _pages(_shape_events(combine_hours_into_days(spool, cfg.timezone), False, period,
+                                                cfg.timezone))
+
+
+def _fetch_adaptive(
+    client: PendoClient, table: str, source: str, window: Window, period: str, cfg: PendoConfig
+) -> Iterator[tuple[str, Window, RowSpool]]:
+    body = rollup_body(source, window, period, cfg.timezone, list(cfg.app_ids) if cfg.app_ids else None)
+    try:
+        yield period, window, client.aggregate(body, f"{table} {window}", splittable=True)
+        return
+    except WindowTooLargeError as exc:
+        if window.end_ms - window.start_ms <= MIN_SPLIT_MS:
+            raise WindowTooLargeError(
+                f"{exc}; even a one-hour window is too large for Pendo - lower the load on this source or "
+                "contact Pendo support"
+            ) from None
+        logger.warning("%s; splitting %s", exc, window)
+    halves = _split_days(window, cfg.timezone) if period == "day" else None
+    if halves is None:
+        halves = split_window(window, cfg.timezone)
+        if period == "day":
+            # Below one day Pendo cannot answer in dayRange: continue in hourRange.
+            for half in halves:
+                yield from _fetch_adaptive(client, table, source, half, "hour", cfg)
+            return
+    for half in halves:
+        yield from _fetch_adaptive(client, table, source, half, period, cfg)
+
+
+def _split_days(window: Window, tz: str) -> tuple[Window, Window] | None:
+    """Split a multi-day window on a local midnight; None for a single day."""
+    days = bucket_starts(window, "day", tz)
+    if len(days) < 2:
+        return None
+    middle = days[len(days) // 2]
+    return Window(window.start, middle), Window(middle, window.end)
+
+
+def combine_hours_into_days(spool: RowSpool, tz: str) -> list[dict]:
+    """Sum hour rollup rows into day rows, grouped by every other dimension (as Pendo's day rollup does)."""
+    import orjson
+
+    day_of: dict[int, int] = {}
+    groups: dict[bytes, dict] = {}
+    for page in spool.pages(PAGE_ROWS):
+        for row in page:
+            hour = int(row.pop("hour"))
+            if hour not in day_of:
+                day_of[hour] = int(floor_to_bucket(pendulum.from_timestamp(hour / 1000), "day", tz).timestamp() * 1000)
+            dims = {k: v for k, v in row.items() if k not in ROLLUP_SUMS and k not in ("firstTime", "lastTime")}
+            dims["day"] = day_of[hour]
+            key = orjson.dumps(dims, option=orjson.OPT_SORT_KEYS)
+            current = groups.get(key)
+            if current is None:
+                groups[key] = {**dims, **{k: row.get(k, 0) for k in ROLLUP_SUMS},
+                               "firstTime": row.get("firstTime"), "lastTime": row.get("lastTime")}
+                continue
+            for k in ROLLUP_SUMS:
+                current[k] = (current.get(k) or 0) + (row.get(k) or 0)
+            current["firstTime"] = _pick(min, current.get("firstTime"), row.get("firstTime"))
+            current["lastTime"] = _pick(max, current.get("lastTime"), row.get("lastTime"))
+    return list(groups.values())
+
+
+def _pick(fn, a, b):  # noqa: ANN001, ANN202 - tiny helper for nullable min/max
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return fn(a, b)
+
+
+def _pages(rows: list[dict]) -> Iterator[list[dict]]:
+    for i in range(0, len(rows), PAGE_ROWS):
+        yield rows[i : i + PAGE_ROWS]
+
+
+def _shape_events(rows: list[dict], single_events: bool, period: str, tz: str) -> list[dict]:
+    shaped = [shape(r) for r in rows]
+    if single_events:
+        # Single events carry no bucket; derive it so a re-extracted bucket can replace its rows.
+        for raw, row in zip(rows, shaped, strict=True):
+            browser = raw.get("browserTime")
+            if browser is not None:
+                row[period] = floor_to_bucket(pendulum.from_timestamp(int(browser) / 1000), period, tz)
+    return shaped
+
+
+def tombstones(window: Window, period: str, tz: str) -> list[dict]:
+    """One marker per bucket of the window: the destination deletes the bucket's old rows, keeps none of these."""
+    return [{period: start, TOMBSTONE_COLUMN: True} for start in bucket_starts(window, period, tz)]
+

@@ -1,0 +1,63 @@
+"""Constants of the Pendo source: hosts, resources, defaults. No logic lives here."""
+
+from __future__ import annotations
+
+REGION_HOSTS: dict[str, str] = {
+    "us": "https://app.pendo.io",
+    "eu": "https://app.eu.pendo.io",
+    "us1": "https://us1.app.pendo.io",
+    "jpn": "https://app.jpn.pendo.io",
+    "au": "https://app.au.pendo.io",
+}
+DEFAULT_REGION = "us"
+
+PERIODS = ("day", "hour")
+DEFAULT_PERIOD = "day"
+DEFAULT_LOOKBACK_DAYS = 3
+DEFAULT_START_DAYS_AGO = 30
+DEFAULT_TIMEZONE = "UTC"
+DEFAULT_WINDOW_DAYS = 1          # one aggregation per day: what Pendo itself recommends for ETL
+DEFAULT_PAGE_SIZE = 10_000       # visitors/accounts rows per keyset page
+DEFAULT_REQUEST_TIMEOUT_S = 300.0  # Pendo lets one aggregation run for up to 5 minutes
+DEFAULT_MAX_ATTEMPTS = 6
+MIN_SPLIT_MS = 3_600_000         # windows are split down to one hour, then we give up
+
+ANONYMOUS_PREFIX = "_PENDO_T_"
+STATE_VERSION = 1
+
+# Object lists served by GET /api/v1/<endpoint>?expand=* (table name -> endpoint).
+ENTITY_ENDPOINTS: dict[str, str] = {
+    "pages": "page",
+    "features": "feature",
+    "guides": "guide",
+    "track_types": "tracktype",
+    "reports": "report",
+}
+
+# Rollup event tables (table name -> aggregation source, entity id column).
+ROLLUP_SOURCES: dict[str, str] = {
+    "events": "events",
+    "page_events": "pageEvents",
+    "feature_events": "featureEvents",
+    "track_events": "trackEvents",
+}
+# Single-event tables, selected by browserTime.
+SINGLE_EVENT_SOURCES: dict[str, str] = {
+    "guide_events": "guideEvents",
+    "poll_events": "pollEvents",
+}
+# People tables: table -> (aggregation source, id field, id column).
+PEOPLE_SOURCES: dict[str, tuple[str, str, str]] = {
+    "visitors": ("visitors", "visitorId", "visitor_id"),
+    "accounts": ("accounts", "accountId", "account_id"),
+}
+PEOPLE_CURSOR = "metadata.auto.lastupdated"
+
+DEFAULT_RESOURCES: tuple[str, ...] = (
+    *ENTITY_ENDPOINTS, "metadata_fields", *PEOPLE_SOURCES, *ROLLUP_SOURCES, *SINGLE_EVENT_SOURCES,
+)
+OPTIONAL_RESOURCES: tuple[str, ...] = ("visitor_history",)
+ALL_RESOURCES: tuple[str, ...] = DEFAULT_RESOURCES + OPTIONAL_RESOURCES
+
+# Internal column marking a bucket tombstone: deletes a re-extracted bucket's old rows, never stored.
+TOMBSTONE_COLUMN = "_pendo_deleted"

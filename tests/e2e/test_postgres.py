@@ -1,0 +1,39 @@
+"""The same source loaded into Postgres (127.0.0.1:5432) gives the same tables as DuckDB."""
+
+from __future__ import annotations
+
+import uuid
+
+import psycopg2
+import pytest
+
+from tests.e2e.harness import Loader
+
+PG = "postgresql://postgres@127.0.0.1:5432/postgres"
+TABLES = ["page_events", "feature_events", "events", "guide_events", "poll_events", "visitors", "accounts",
+          "pages", "guides", "guides__steps", "metadata_fields"]
+
+
+@pytest.fixture
+def pg_dataset():
+    try:
+        psycopg2.connect(PG, connect_timeout=3).close()
+    except psycopg2.OperationalError as exc:
+        pytest.skip(f"PostgreSQL is not reachable at 127.0.0.1:5432 ({exc}); .ci/run starts it")
+    name = f"pendo_test_{uuid.uuid4().hex[:8]}"
+    yield name
+    with psycopg2.connect(PG) as conn, conn.cursor() as cur:
+        cur.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
+
+
+def test_postgres_and_duckdb_hold_the_same_rows(make_sim, tmp_path, pg_dataset) -> None:
+    sim = make_sim()
+    duck = Loader(sim, tmp_path / "duck")
+    pg = Loader(sim, tmp_path / "pg", destination="postgres", dataset=pg_dataset)
+    duck.run()
+    pg.run()
+    for table in ("page_events", "feature_events", "events"):
+        assert pg.rollup_rows(table) == duck.rollup_rows(table) == duck.truth_rollup_rows(table), table
+    for table in TABLES:
+        assert pg.query(f"SELECT COUNT(*) FROM {pg.table(table)}") == duck.query(
+            f"SELECT COUNT(*) FROM {duck.table(table)}"), table
