@@ -8,12 +8,13 @@ its browserTime < cutoff; day rows are re-summed from the visible hour rows on e
 
 from __future__ import annotations
 
+import threading
 from bisect import bisect_left
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 
 from .catalog import Catalog
-from .clock import DAY_MS, Clock
+from .clock import Clock
 from .guide_activity import day_guide_events
 from .people import People
 from .rollups import ROLLUPS, HourRow, hour_rows, shapes, sum_rows, to_dict
@@ -25,20 +26,26 @@ RETAGGABLE = ("pageEvents", "featureEvents", "trackEvents")
 
 
 class LRU:
-    """Memo of the last few days built: sessions, hour rows, guide events, per-visitor indexes."""
+    """Memo of the last few days built: sessions, hour rows, guide events, per-visitor indexes.
+
+    Locked because the HTTP server is threaded; re-entrant because building hour rows asks for the
+    day's sessions.
+    """
 
     def __init__(self, size: int) -> None:
         self.size = size
         self.items: OrderedDict[tuple, object] = OrderedDict()
+        self.lock = threading.RLock()
 
     def get(self, key: tuple, build: Callable[[], object]) -> object:
-        if key in self.items:
-            self.items.move_to_end(key)
-            return self.items[key]
-        value = self.items[key] = build()
-        if len(self.items) > self.size:
-            self.items.popitem(last=False)
-        return value
+        with self.lock:
+            if key in self.items:
+                self.items.move_to_end(key)
+                return self.items[key]
+            value = self.items[key] = build()
+            if len(self.items) > self.size:
+                self.items.popitem(last=False)
+            return value
 
 
 class Activity:
@@ -97,7 +104,7 @@ class Activity:
 
     def served_days(self, first_ms: int, end_ms: int, cutoff: int) -> Iterator[tuple[str, int]]:
         """(day, day start) of the generated days overlapping [first_ms, end_ms) that hold anything visible."""
-        for day in self.clock.days(max(first_ms, self.data_start), end_ms):
+        for day in self.clock.days(max(first_ms, self.data_start), min(end_ms, cutoff + 1)):
             start = self.clock.day_start(day)
             if start >= cutoff:
                 return
@@ -110,7 +117,7 @@ class Activity:
         for day, start in self.served_days(first_ms, end_ms, cutoff):
             if not by_hour and start < first_ms:
                 continue
-            lo, hi = (first_ms, end_ms) if by_hour else (start, start + 2 * DAY_MS)
+            lo, hi = (first_ms, end_ms) if by_hour else (start, self.clock.day_end(day))
             groups: dict[tuple, list[int]] = {}
             for s in sources:
                 sum_rows(self.hour_rows(s, day), cutoff, apps, lo, hi, by_hour, source != "events", groups)

@@ -44,10 +44,9 @@ class Catalog:
                 "tracktype": self.track_types, "report": self.reports}[kind]
 
 
-def build_catalog(seed: int, scale: str, spec: ScaleSpec, origin: int, data_start: int,
-                  cutoff: int) -> Catalog:
-    r = rng(seed, scale, origin, "catalog")
-    t = Times(r, data_start, cutoff)
+def build_catalog(seed: int, scale: str, spec: ScaleSpec, data_start: int, anchor: int) -> Catalog:
+    r = rng(seed, scale, data_start, anchor, "catalog")
+    t = Times(r, data_start, anchor)
     users = [user_object(r, n, data_start) for n in range(len(USERS))]
     apps = build_apps(r, spec.apps)
     app_ids = [a["id"] for a in apps]

@@ -61,14 +61,15 @@ class Dataset:
         self.seed, self.scale, self.tz = seed, scale, tz
         self.now_ms = now_ms if now_ms is not None else int(time.time() * 1000) // 60_000 * 60_000
         self.lag_ms, self.history_days = lag_ms, history_days
-        self.origin_ms = self.now_ms
+        # Everything is placed relative to the first served day and the initial local day, so
+        # restarting later on the same local day rebuilds the same subscription.
         self.data_start_ms = self.history_start_ms()  # no activity is generated before this
+        anchor = self.clock.floor_day(self.now_ms)
         spec = SPECS[scale]
-        self.catalog = build_catalog(seed, scale, spec, self.origin_ms, self.data_start_ms, self.cutoff_ms)
+        self.catalog = build_catalog(seed, scale, spec, self.data_start_ms, anchor)
         self.app_ids: list[int] = [a["id"] for a in self.catalog.apps]
         self.default_app_id = DEFAULT_APP_ID
-        self.people = build_people(seed, scale, spec, self.app_ids, self.origin_ms, self.data_start_ms,
-                                   self.cutoff_ms)
+        self.people = build_people(seed, scale, spec, self.app_ids, self.data_start_ms, anchor)
         self.meta = MetadataMaker(seed, scale, self.catalog.servers)
         self.activity = Activity(seed, scale, spec, self.clock, self.catalog, self.people, self.data_start_ms)
         self.feature_page = {f["id"]: f["pageId"] for f in self.catalog.features}
@@ -147,8 +148,7 @@ class Dataset:
     def retag(self, day: str, source: str = "pageEvents") -> None:
         """Re-tag history: that local day's rows of ``source`` (and so its ``events``) are rebuilt."""
         _check(source, RETAGGABLE, "retaggable source")
-        date.fromisoformat(day)
-        key = (source, day)
+        key = (source, date.fromisoformat(day).isoformat())
         self.activity.revisions[key] = self.activity.revisions.get(key, 0) + 1
 
     def add_metadata_field(self, kind: str, name: str, type_: str) -> None:

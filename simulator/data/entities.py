@@ -1,8 +1,9 @@
 """The tagged objects of the subscription: apps, pages, features, track types and reports.
 
 Objects carry the full Pendo shapes (camelCase, epoch-ms ints) because extractors load them as-is.
-They are built once per Dataset; all times are placed before the first served day, except a bulk
-edit inside the history that gives many objects one identical ``lastUpdatedAt`` (keyset ties).
+They are built once per Dataset and never change afterwards. Creation times predate the served
+history; about 10% of objects were last edited inside it, and a bulk edit gives about 30% of them
+one identical ``lastUpdatedAt`` (so keyset paginators on lastUpdatedAt meet ties).
 """
 
 from __future__ import annotations
@@ -50,11 +51,11 @@ class AppKinds:
 class Times:
     """Where entity timestamps fall relative to the first served day."""
 
-    def __init__(self, r: random.Random, data_start: int, cutoff: int) -> None:
+    def __init__(self, r: random.Random, data_start: int, anchor: int) -> None:
         self.r = r
         self.data_start = data_start
-        self.cutoff = cutoff
-        self.bulk = data_start + min(3 * DAY_MS, max(0, (cutoff - data_start) // 2)) + 7 * 3_600_000
+        self.anchor = anchor  # start of the initial local day: no object changes after it
+        self.bulk = data_start + min(3 * DAY_MS, (anchor - data_start) // 2) + 7 * 3_600_000
 
     def created(self) -> int:
         return self.data_start - self.r.randrange(7 * DAY_MS, 400 * DAY_MS)
@@ -63,8 +64,8 @@ class Times:
         x = self.r.random()
         if x < 0.3:
             return max(created, self.bulk)
-        if x < 0.4 and self.cutoff > self.data_start:
-            return self.r.randrange(self.data_start, self.cutoff)
+        if x < 0.4:
+            return self.r.randrange(self.data_start, self.anchor)
         return self.r.randrange(created, self.data_start)
 
 
@@ -88,7 +89,7 @@ def common_fields(r: random.Random, t: Times, users: list[dict], kind: str, name
             "group": None, "dirty": False, "createdAt": created, "createdByUser": r.choice(users),
             "lastUpdatedAt": updated, "lastUpdatedByUser": r.choice(users),
             "rootVersionId": pendo_id(r), "stableVersionId": pendo_id(r) + "-" + str(updated),
-            "isCoreEvent": r.random() < 0.15, "validThrough": t.cutoff - t.cutoff % 3_600_000,
+            "isCoreEvent": r.random() < 0.15, "validThrough": t.anchor,
             "dailyMergeFirst": created, "dailyRollupFirst": created}
 
 

@@ -111,7 +111,7 @@ def build_guides(r: random.Random, t: Times, users: list[dict], app_ids: list[in
             "createdAt": created, "createdByUser": r.choice(users), "lastUpdatedAt": updated,
             "lastUpdatedByUser": r.choice(users), "publishedAt": published, "publishedEver": published > 0,
             "resetAt": 0, "showsAfter": created, "expiresAfter": None,
-            "currentFirstEligibleToBeSeenAt": published, "validThrough": t.cutoff,
+            "currentFirstEligibleToBeSeenAt": published, "validThrough": t.anchor,
             "audience": [{"source": {"visitors": None}}, {"identified": "visitorId"},
                          {"select": {"visitorId": "visitorId"}}],
             "audienceUiHint": {"filters": []},

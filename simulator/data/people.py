@@ -77,21 +77,21 @@ def update_times(r: random.Random, created: int, data_start: int, until: int, me
         out.append(t)
 
 
-def creation_time(r: random.Random, data_start: int, cutoff: int, origin: int) -> int:
-    x = r.random()
-    if x < 0.93 or cutoff <= data_start:
-        return data_start - r.randrange(DAY_MS, 365 * DAY_MS)
-    if x < 0.98:
-        return r.randrange(data_start, cutoff)
-    return origin + r.randrange(HOUR_MS, 7 * DAY_MS)
+def creation_time(r: random.Random, data_start: int, anchor: int, before: float = 0.95,
+                  max_age_days: int = 365) -> int:
+    """Most people predate the served history; a few join during it or in the week after ``anchor``
+    (few enough that daily activity grows by only some percent over the history)."""
+    if r.random() < before:
+        return data_start - r.randrange(DAY_MS, max_age_days * DAY_MS)
+    return r.randrange(data_start, anchor + 8 * DAY_MS)
 
 
-def join_bulk(p: Person, bulk: int, origin: int) -> None:
-    """Make p part of the bulk import: its update at ``bulk`` is its latest until 2 days past origin."""
-    p.updates = sorted({u for u in p.updates if u < bulk or u > origin + 2 * DAY_MS} | {bulk})
+def join_bulk(p: Person, bulk: int, anchor: int) -> None:
+    """Make p part of the bulk import: its update at ``bulk`` stays its latest until 3 days past ``anchor``."""
+    p.updates = sorted({u for u in p.updates if u < bulk or u > anchor + 3 * DAY_MS} | {bulk})
 
 
-def build_accounts(r: random.Random, spec: ScaleSpec, data_start: int, cutoff: int, origin: int,
+def build_accounts(r: random.Random, spec: ScaleSpec, data_start: int, anchor: int,
                    bulk: int) -> list[Person]:
     out = []
     for i in range(spec.accounts):
@@ -100,19 +100,19 @@ def build_accounts(r: random.Random, spec: ScaleSpec, data_start: int, cutoff: i
             aid, created = TRICKY_ACCOUNTS[i], data_start - r.randrange(30 * DAY_MS, 300 * DAY_MS)
         else:
             aid = f"{company.lower().replace(' ', '-')}-{i:05d}" if i % 2 else f"acct-{i * 37 + 1000:06d}"
-            created = creation_time(r, data_start, cutoff, origin)
+            created = creation_time(r, data_start, anchor)
         domain = company.lower().replace(" ", "") + ".example"
-        updates = update_times(r, created, data_start, origin + FUTURE_MS, 12 * DAY_MS)
+        updates = update_times(r, created, data_start, anchor + FUTURE_MS, 12 * DAY_MS)
         out.append(Person(aid, False, False, updates, (), (), (), 0.0, company, f"billing@{domain}",
                           r.choice(LOCALES), r.getrandbits(64)))
-    pick_bulk(r, out, bulk, origin, max(2, math.ceil(0.2 * len(out))))
+    pick_bulk(r, out, bulk, anchor, max(2, math.ceil(0.2 * len(out))))
     return out
 
 
-def pick_bulk(r: random.Random, people: list[Person], bulk: int, origin: int, n: int) -> None:
+def pick_bulk(r: random.Random, people: list[Person], bulk: int, anchor: int, n: int) -> None:
     candidates = [p for p in people if p.created < bulk - HOUR_MS]
     for p in r.sample(candidates, min(n, len(candidates))):
-        join_bulk(p, bulk, origin)
+        join_bulk(p, bulk, anchor)
 
 
 def devices(r: random.Random) -> tuple[tuple[str, str], ...]:
@@ -127,7 +127,7 @@ def devices(r: random.Random) -> tuple[tuple[str, str], ...]:
 
 
 def build_visitors(r: random.Random, spec: ScaleSpec, accounts: list[Person], app_ids: list[int],
-                   data_start: int, cutoff: int, origin: int, bulk: int) -> list[Person]:
+                   data_start: int, anchor: int, bulk: int) -> list[Person]:
     cum = list(accumulate(1.0 / (i + 1) ** 0.7 for i in range(len(accounts))))
     out = []
     for i in range(spec.visitors):
@@ -141,37 +141,39 @@ def build_visitors(r: random.Random, spec: ScaleSpec, accounts: list[Person], ap
             created = data_start - r.randrange(10 * DAY_MS, 200 * DAY_MS)
         else:
             vid = (f"{first.lower()}.{last.lower().replace(chr(39), '')}{i}@{accs[0].email.split('@')[1]}"
-                   if i % 5 < 2 else str(100_000 + i * 7) if i % 5 < 4 else f"usr_{r.getrandbits(40):010x}")
-            created = creation_time(r, data_start, cutoff, origin)
+                   if i % 5 < 2 else str(100_000 + i * 7) if i % 5 < 4 else f"usr_{i:05x}{r.getrandbits(24):06x}")
+            created = creation_time(r, data_start, anchor)
         created = max(created, max(a.created for a in accs) + r.randrange(60_000, 2 * DAY_MS))
         apps = [app_ids[0] if r.random() < 0.75 else r.choice(app_ids)]
         if r.random() < 0.3:
             apps = list(dict.fromkeys(apps + [r.choice(app_ids)]))
         propensity = min(1.0, spec.active_share / 0.4 * r.betavariate(2, 3)) if not tricky else 0.9
         email = f"{first.lower()}.{i}@{accs[0].email.split('@')[1]}"
-        updates = update_times(r, created, data_start, origin + FUTURE_MS, 10 * DAY_MS)
+        updates = update_times(r, created, data_start, anchor + FUTURE_MS, 10 * DAY_MS)
         out.append(Person(vid, False, not tricky and r.random() < 0.03, updates, tuple(a.id for a in accs),
                           tuple(apps), devices(r), propensity, f"{first} {last}", email, r.choice(LOCALES),
                           r.getrandbits(64)))
     if not any(p.donotprocess for p in out):
         out[-1].donotprocess = True
-    pick_bulk(r, out, bulk, origin, max(16, math.ceil(0.25 * len(out))))
+    pick_bulk(r, out, bulk, anchor, max(16, math.ceil(0.25 * len(out))))
     for _ in range(spec.anonymous):
-        created = origin - r.randrange(-3 * DAY_MS, (origin - data_start) + 30 * DAY_MS)
+        created = creation_time(r, data_start, anchor, 0.8, 60)
         out.append(Person(f"{ANON_PREFIX}{r.getrandbits(60):015x}", True, False,
-                          update_times(r, created, data_start, origin + FUTURE_MS, 20 * DAY_MS), (),
+                          update_times(r, created, data_start, anchor + FUTURE_MS, 20 * DAY_MS), (),
                           (app_ids[0],), devices(r)[:1], 0.5 * spec.active_share, "", "", r.choice(LOCALES),
                           r.getrandbits(64)))
     return out
 
 
-def build_people(seed: int, scale: str, spec: ScaleSpec, app_ids: list[int], origin: int, data_start: int,
-                 cutoff: int) -> People:
-    r = rng(seed, scale, origin, "people")
-    span = max(cutoff - data_start, 0)
+def build_people(seed: int, scale: str, spec: ScaleSpec, app_ids: list[int], data_start: int,
+                 anchor: int) -> People:
+    """``anchor`` is the start of the initial local day: everything is placed relative to it and to
+    ``data_start`` (the first served day), so a restart later the same day rebuilds the same people."""
+    r = rng(seed, scale, data_start, anchor, "people")
+    span = anchor - data_start
     bulk_acc = data_start + span // 4 - (data_start + span // 4) % 60_000
     bulk_vis = data_start + span * 2 // 5 - (data_start + span * 2 // 5) % 60_000
-    accounts = build_accounts(r, spec, data_start, cutoff, origin, bulk_acc)
-    visitors = build_visitors(r, spec, accounts, app_ids, data_start, cutoff, origin, bulk_vis)
+    accounts = build_accounts(r, spec, data_start, anchor, bulk_acc)
+    visitors = build_visitors(r, spec, accounts, app_ids, data_start, anchor, bulk_vis)
     by_id = {("account", p.id): p for p in accounts} | {("visitor", p.id): p for p in visitors}
     return People(accounts, visitors, by_id, bulk_vis, bulk_acc)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 from bisect import bisect
 from collections.abc import Iterable
+from dataclasses import dataclass
 from math import log
 from operator import itemgetter
 
@@ -20,19 +21,21 @@ from .sessions import MINUTE_MS, Session
 # HourRow = (hour, visitorId, accountId, appId, entityId, server, remoteIp, userAgent,
 #            firstTime, lastTime, numEvents, numMinutes)
 HourRow = tuple
-HOUR, VISITOR, APP, ENTITY, LAST = 0, 1, 3, 4, 9
 ROLLUPS = ("pageEvents", "featureEvents", "trackEvents")
 ENTITY_KEY = {"pageEvents": "pageId", "featureEvents": "featureId", "trackEvents": "trackTypeId"}
 
 
+@dataclass(frozen=True, slots=True)
 class Shape:
     """How one rollup source draws rows: how often, how many entities, how many minutes at most.
 
     Per session hour the minute budgets (40 + 15 + 5) keep the ``events`` hour row at <= 60 minutes.
     """
 
-    def __init__(self, share: float, mean_k: float, max_k: int, budget: int) -> None:
-        self.share, self.mean_k, self.max_k, self.budget = share, mean_k, max_k, budget
+    share: float  # chance that a session hour has any row of this source
+    mean_k: float  # mean number of distinct entities per session hour
+    max_k: int
+    budget: int  # numMinutes summed over one session hour's rows stays <= this
 
 
 def shapes(pages_per_hour: float) -> dict[str, Shape]:
@@ -74,7 +77,7 @@ def hour_rows(r: random.Random, sessions: list[Session], by_app: dict[int, AppKi
                 nm = min(cap, (lt - ft) // MINUTE_MS + 1)
                 rows.append((hour, vid, acc, app, ent, server, ip, ua, ft, lt,
                              nm + int(-log(1.0 - rand()) * 2.5), nm))
-    rows.sort(key=itemgetter(HOUR))
+    rows.sort(key=itemgetter(0))  # by hour
     return rows
 
 

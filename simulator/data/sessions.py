@@ -53,7 +53,7 @@ def day_sessions(r: random.Random, pool: list[Person], hours: tuple[int, ...], d
     total = cum[-1]
     ends = hours[1:] + (day_end,)
     n_hours = len(hours)
-    day_factor = 0.93 + 0.14 * r.random()
+    day_factor = 0.96 + 0.08 * r.random()
     out: list[Session] = []
     rand = r.random
     for p in pool:

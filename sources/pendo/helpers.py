@@ -132,25 +132,21 @@ def _fetch_adaptive(
                 "contact Pendo support"
             ) from None
         logger.warning("%s; splitting %s", exc, window)
-    halves = _split_days(window, cfg.timezone) if period == "day" else None
-    if halves is None:
-        halves = split_window(window, cfg.timezone)
-        if period == "day":
-            # Below one day Pendo cannot answer in dayRange: continue in hourRange.
-            for half in halves:
-                yield from _fetch_adaptive(client, table, source, half, "hour", cfg)
-            return
+    halves = split_window(window, cfg.timezone)
+    assert halves is not None  # windows longer than one hour always split
+    if period == "day" and len(bucket_starts(window, "day", cfg.timezone)) == 1:
+        # Below one day Pendo cannot answer in dayRange: fetch the day's hours into one spool, so the caller
+        # sums every hour of the day together (summing each half separately would split day rows).
+        day_hours = RowSpool()
+        for half in halves:
+            for _, _, spool in _fetch_adaptive(client, table, source, half, "hour", cfg):
+                for page in spool.pages(PAGE_ROWS):
+                    for row in page:
+                        day_hours.append(row)
+        yield "hour", window, day_hours
+        return
     for half in halves:
         yield from _fetch_adaptive(client, table, source, half, period, cfg)
-
-
-def _split_days(window: Window, tz: str) -> tuple[Window, Window] | None:
-    """Split a multi-day window on a local midnight; None for a single day."""
-    days = bucket_starts(window, "day", tz)
-    if len(days) < 2:
-        return None
-    middle = days[len(days) // 2]
-    return Window(window.start, middle), Window(middle, window.end)
 
 
 def combine_hours_into_days(spool: RowSpool, tz: str) -> list[dict]:

@@ -87,6 +87,12 @@ def test_a_different_seed_gives_different_rows() -> None:
     assert snapshot(Dataset(seed=7, scale="tiny", now_ms=NOW)) != snapshot(Dataset(seed=8, scale="tiny", now_ms=NOW))
 
 
+def test_a_restart_later_the_same_local_day_rebuilds_the_same_subscription() -> None:
+    later = Dataset(seed=7, scale="tiny", now_ms=NOW + 3 * HOUR)
+    later.set_now(NOW)
+    assert snapshot(later) == snapshot(Dataset(seed=7, scale="tiny", now_ms=NOW))
+
+
 def test_a_day_is_the_same_whatever_was_generated_before() -> None:
     a, b = Dataset(seed=3, scale="small", now_ms=NOW), Dataset(seed=3, scale="small", now_ms=NOW)
     for day in ("2026-03-01", "2026-03-02", "2026-03-03"):
