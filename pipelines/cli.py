@@ -1,6 +1,6 @@
 """``pendo-elt``: argument parsing, output and exit codes only (0 ok, 1 extraction/load failure, 2 usage/config).
 
-Errors are one line on stderr with no traceback unless ``--debug``.
+Errors are one line on stderr with no traceback unless ``--debug``; the integration key is masked in all output.
 """
 
 from __future__ import annotations
@@ -12,56 +12,79 @@ import sys
 import traceback
 from collections.abc import Callable
 
-from pipelines.run import DEFAULT_DATASET
-from sources.pendo.errors import ConfigError, PendoError
+from pipelines.run import BACKFILL_RESOURCES, DEFAULT_DATASET
 from sources.pendo.settings import ALL_RESOURCES, DEFAULT_RESOURCES
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+class UsageError(Exception):
+    """Bad command-line input: exit code 2."""
 
 
-def _resources(value: str) -> list[str]:
-    names = [n.strip() for n in value.split(",") if n.strip()]
-    unknown = [n for n in names if n not in ALL_RESOURCES]
-    if unknown:
-        raise argparse.ArgumentTypeError(
-            f"unknown resource(s) {', '.join(unknown)}; choose from {', '.join(ALL_RESOURCES)}"
-        )
-    return names
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit 2, as every other usage error
+        self.exit(EXIT_USAGE, f"error: {message} (see {self.prog} --help)\n")
+
+
+def _resources(allowed: tuple[str, ...]) -> Callable[[str], list[str]]:
+    def parse(value: str) -> list[str]:
+        names = [n.strip() for n in value.split(",") if n.strip()]
+        unknown = [n for n in names if n not in allowed]
+        if unknown or not names:
+            raise argparse.ArgumentTypeError(
+                f"unknown resource(s) {', '.join(unknown) or '(none)'}; choose from {', '.join(allowed)}")
+        return names
+
+    return parse
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="pendo-elt",
-        description="Load Pendo product analytics into DuckDB, Postgres or Snowflake.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-    )
+    fmt = argparse.ArgumentDefaultsHelpFormatter
+    parser = _Parser(prog="pendo-elt", formatter_class=fmt,
+                     description="Load Pendo product analytics into DuckDB, Postgres or Snowflake.")
     parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
 
     def destination_options(cmd: argparse.ArgumentParser) -> None:
         cmd.add_argument("--destination", choices=("duckdb", "postgres", "snowflake"), default="duckdb",
-                         help="where to load; credentials come from .dlt/secrets.toml or DESTINATION__* env vars")
+                         help="where to load; credentials come from .dlt/secrets.toml or DESTINATION__* env vars "
+                              "(DuckDB: DESTINATION__DUCKDB__CREDENTIALS, default ./pendo.duckdb)")
         cmd.add_argument("--dataset", default=DEFAULT_DATASET, help="dataset (schema) name in the destination")
         cmd.add_argument("--pipelines-dir", default=None,
-                         help="dlt working directory (default: ~/.dlt/pipelines); state is restored from the "
+                         help="dlt working directory (None: ~/.dlt/pipelines); state is restored from the "
                               "destination when it is empty")
 
-    run = commands.add_parser("run", help="the scheduled incremental run",
-                              formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    run.add_argument("--resources", type=_resources, default=list(DEFAULT_RESOURCES),
+    run = commands.add_parser("run", help="the scheduled incremental run", formatter_class=fmt)
+    run.add_argument("--resources", type=_resources(ALL_RESOURCES), default=",".join(DEFAULT_RESOURCES),
                      help="comma-separated resources to load")
     destination_options(run)
     run.add_argument("--full-refresh", action="store_true",
                      help="drop the tables and cursors of the selected resources and reload from start_date")
 
+    backfill = commands.add_parser("backfill", formatter_class=fmt,
+                                   help="reload a closed date range without moving the incremental cursors")
+    backfill.add_argument("--start", required=True, help="first day to reload, YYYY-MM-DD")
+    backfill.add_argument("--end", required=True, help="day after the last day to reload, YYYY-MM-DD (exclusive)")
+    backfill.add_argument("--resources", type=_resources(BACKFILL_RESOURCES), default=",".join(BACKFILL_RESOURCES),
+                          help="comma-separated event tables to reload")
+    backfill.add_argument("--chunk-days", type=int, default=7,
+                          help="days per load; a rerun of an interrupted backfill skips finished chunks")
+    destination_options(backfill)
+
+    check = commands.add_parser("check", help="verify the key, the region and the destination", formatter_class=fmt)
+    destination_options(check)
+
+    status = commands.add_parser("status", formatter_class=fmt,
+                                 help="rows, last load, cursor and lag per table, read from the destination")
+    destination_options(status)
+
     simulate = commands.add_parser("simulate", help="run the local Pendo API simulator until stopped",
-                                   formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                                   formatter_class=fmt)
     from simulator.main import add_arguments
 
     add_arguments(simulate)
 
     demo = commands.add_parser("demo", help="start the simulator, load it into ./pendo.duckdb, print a summary",
-                               formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                               formatter_class=fmt)
     demo.add_argument("--scale", choices=("tiny", "small", "medium", "large"), default="small",
                       help="simulated subscription size")
     demo.add_argument("--duckdb", default="pendo.duckdb", help="DuckDB file to load into")
@@ -69,44 +92,130 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    args = build_parser().parse_args(argv)
     os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
+    os.environ.setdefault("RUNTIME__LOG_LEVEL", "ERROR")  # dlt's chatter; pendo-elt logs retries itself
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    redactor = _install_redaction()
     handlers: dict[str, Callable[[argparse.Namespace], int]] = {
-        "run": _cmd_run,
-        "simulate": _cmd_simulate,
-        "demo": _cmd_demo,
+        "run": _cmd_run, "backfill": _cmd_backfill, "check": _cmd_check, "status": _cmd_status,
+        "simulate": _cmd_simulate, "demo": _cmd_demo,
     }
     try:
         return handlers[args.command](args)
-    except PendoError as exc:
-        if args.debug:
-            traceback.print_exc()
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_USAGE if isinstance(exc, ConfigError) else EXIT_FAILURE
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
-    except Exception as exc:  # noqa: BLE001 - the CLI's last line of defence: one line, no traceback
+    except Exception as exc:  # noqa: BLE001 - the CLI's one place that turns errors into one line
+        from sources.pendo.errors import PendoError
+
         if args.debug:
             traceback.print_exc()
-        print(f"error: {type(exc).__name__}: {_one_line(exc)} (rerun with --debug for details)", file=sys.stderr)
-        return EXIT_FAILURE
+        if isinstance(exc, PendoError):
+            message, code = str(exc), exc.exit_code
+        elif isinstance(exc, UsageError):
+            message, code = str(exc), EXIT_USAGE
+        else:
+            message, code = _describe(exc), EXIT_FAILURE
+        print(f"error: {redactor(message)}", file=sys.stderr)
+        return code
 
 
-def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
-    return text[:400] + ("..." if len(text) > 400 else "")
+def _install_redaction() -> Callable[[str], str]:
+    """Mask the configured key everywhere: logs from any library, and our own error lines."""
+    try:
+        from pipelines import redact
+        from sources.pendo.access import configured_secret
+
+        secret = configured_secret()
+    except Exception:  # noqa: BLE001 - a missing key is reported by the command that needs it
+        return lambda text: text
+    return redact.install([secret] if secret else []).redact
+
+
+def _describe(exc: BaseException) -> str:
+    """One line for errors that are not ours (dlt, drivers): the innermost cause says the most."""
+    from dlt.common.configuration.exceptions import ConfigFieldMissingException
+    from dlt.destinations.exceptions import DestinationConnectionError
+
+    from pipelines.run import innermost
+
+    inner = innermost(exc)
+    if isinstance(inner, ConfigFieldMissingException):
+        return (f"a required setting is missing: {', '.join(inner.fields)} of {inner.spec_name} "
+                "(destinations read DESTINATION__<NAME>__CREDENTIALS, Pendo SOURCES__PENDO__INTEGRATION_KEY)")
+    if isinstance(inner, DestinationConnectionError):
+        reason = str(inner).split("The actual reason given is:")[-1]
+        return (f"cannot connect to the destination ({inner.client_type}); check DESTINATION__<NAME>__CREDENTIALS: "
+                f"{_one_line(reason)}")
+    return f"{type(inner).__name__}: {_one_line(str(inner)) or type(inner).__name__} (rerun with --debug for details)"
+
+
+def _one_line(text: str) -> str:
+    text = " ".join(text.split())
+    return text[:300] + ("..." if len(text) > 300 else "")
+
+
+def _pipeline(args: argparse.Namespace):  # noqa: ANN202 - dlt.Pipeline, imported lazily for a fast --help
+    import dlt
+
+    from pipelines.run import make_pipeline
+
+    # A live display on a terminal; otherwise a progress line every 30 s on stderr (stdout keeps the summary).
+    progress = "tqdm" if sys.stderr.isatty() else dlt.progress.log(log_period=30, logger=sys.stderr)
+    return make_pipeline(args.destination, args.dataset, args.pipelines_dir, progress=progress)
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from pipelines.run import make_pipeline, run
+    from pipelines.run import run
 
-    pipeline = make_pipeline(args.destination, args.dataset, args.pipelines_dir)
-    summary = run(pipeline, args.resources, full_refresh=args.full_refresh)
+    summary = run(_pipeline(args), args.resources, full_refresh=args.full_refresh)
     _print_summary(summary.rows, summary.seconds)
+    return EXIT_OK
+
+
+def _cmd_backfill(args: argparse.Namespace) -> int:
+    from pipelines.run import backfill
+
+    if args.chunk_days < 1:
+        raise UsageError("--chunk-days must be at least 1")
+
+    def report(start: str, end: str, summary: object) -> None:
+        rows = sum(summary.rows.values()) if summary is not None else 0  # type: ignore[attr-defined]
+        state = "already loaded, skipped" if summary is None else f"{rows:,} rows"
+        print(f"chunk {start}..{end}: {state}", flush=True)
+
+    summary = backfill(_pipeline(args), args.start, args.end, args.resources, chunk_days=args.chunk_days,
+                       on_chunk=report)
+    _print_summary(summary.rows, summary.seconds)
+    return EXIT_OK
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from pipelines.status import check_destination
+    from sources.pendo.access import verify_access
+
+    access = verify_access()
+    print(f"ok: Pendo at {access['base_url']} accepts the integration key "
+          f"({'read-write' if access['write_access'] else 'read-only'})")
+    print(f"ok: {check_destination(_pipeline(args))}")
+    return EXIT_OK
+
+
+def _cmd_status(args: argparse.Namespace) -> int:
+    from pipelines.status import table_status
+
+    rows = table_status(_pipeline(args))
+    if not rows:
+        print(f"nothing loaded yet into dataset '{args.dataset}' on {args.destination}")
+        return EXIT_OK
+    header = ("table", "rows", "last load (UTC)", "cursor", "behind now")
+    lines = [(r.table, f"{r.rows:,}", r.last_load.format("YYYY-MM-DD HH:mm") if r.last_load else "-",
+              r.cursor or "-", r.behind or "-") for r in rows]
+    widths = [max(len(str(x[i])) for x in [header, *lines]) for i in range(len(header))]
+    for line in [header, *lines]:
+        print("  ".join(str(v).ljust(w) for v, w in zip(line, widths, strict=True)).rstrip())
     return EXIT_OK
 
 

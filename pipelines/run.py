@@ -3,24 +3,27 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import dlt
+import pendulum
 from dlt.common.pipeline import LoadInfo
 from dlt.pipeline.exceptions import PipelineStepFailed
 
+from pipelines.lock import PipelineLock
 from sources.pendo import pendo_source
 from sources.pendo.config import validate_resources
 from sources.pendo.errors import ConfigError, PendoError
-from sources.pendo.settings import DEFAULT_RESOURCES, TOMBSTONE_COLUMN
+from sources.pendo.settings import DEFAULT_RESOURCES, ROLLUP_SOURCES, SINGLE_EVENT_SOURCES
 
 PIPELINE_NAME = "pendo"
 DEFAULT_DATASET = "pendo_data"  # not "pendo": DuckDB cannot tell a schema from the catalog pendo.duckdb
 DESTINATIONS = ("duckdb", "postgres", "snowflake")
 # dlt ignores loader_file_format from config files (dlt-notes §4): it is chosen here, per destination.
 LOADER_FILE_FORMAT = {"duckdb": "parquet", "postgres": "insert_values", "snowflake": "parquet"}
+BACKFILL_RESOURCES: tuple[str, ...] = (*ROLLUP_SOURCES, *SINGLE_EVENT_SOURCES)
 
 
 @dataclass
@@ -30,6 +33,12 @@ class RunSummary:
     rows: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
     load_info: LoadInfo | None = None
+    skipped_chunks: int = 0
+
+    def add(self, other: RunSummary) -> None:
+        for table, count in other.rows.items():
+            self.rows[table] = self.rows.get(table, 0) + count
+        self.seconds += other.seconds
 
 
 def make_pipeline(
@@ -38,18 +47,19 @@ def make_pipeline(
     pipelines_dir: str | None = None,
     pipeline_name: str = PIPELINE_NAME,
     destination_config: dict[str, Any] | None = None,
+    progress: Any = None,
 ) -> dlt.Pipeline:
     if destination not in DESTINATIONS:
         raise ConfigError(f"unknown destination {destination!r}; choose from {', '.join(DESTINATIONS)}")
     target: Any = destination
     if destination_config:
         target = getattr(dlt.destinations, destination)(**destination_config)
-    return dlt.pipeline(
-        pipeline_name=pipeline_name,
-        destination=target,
-        dataset_name=dataset,
-        pipelines_dir=pipelines_dir,
-    )
+    try:
+        return dlt.pipeline(pipeline_name=pipeline_name, destination=target, dataset_name=dataset,
+                            pipelines_dir=pipelines_dir, **({"progress": progress} if progress else {}))
+    except ModuleNotFoundError as exc:
+        raise ConfigError(f"the {destination} destination needs an extra: pip install -e '.[{destination}]' "
+                          f"({exc.name} is missing)") from None
 
 
 def run(
@@ -59,15 +69,20 @@ def run(
     full_refresh: bool = False,
     **source_args: Any,
 ) -> RunSummary:
-    """Extract, normalize and load; raise the user-facing :class:`PendoError` when one caused a failure."""
+    """Extract, normalize and load under the pipeline lock; raise the user-facing error on failure."""
     names = validate_resources(list(resources) if resources else list(DEFAULT_RESOURCES))
+    with PipelineLock(pipeline.pipelines_dir, pipeline.pipeline_name):
+        return _run_locked(pipeline, names, full_refresh, source_args)
+
+
+def _run_locked(pipeline: dlt.Pipeline, names: Sequence[str], full_refresh: bool, source_args: dict) -> RunSummary:
     started = time.monotonic()
     source = pendo_source(**source_args).with_resources(*names)
-    destination_name = pipeline.destination.destination_name if pipeline.destination else "duckdb"
     try:
+        _finish_pending(pipeline)
         info = pipeline.run(
             source,
-            loader_file_format=LOADER_FILE_FORMAT.get(destination_name, "parquet"),
+            loader_file_format=LOADER_FILE_FORMAT.get(_destination_name(pipeline), "parquet"),
             refresh="drop_sources" if full_refresh else None,
         )
     except PipelineStepFailed as exc:
@@ -75,28 +90,124 @@ def run(
     summary = RunSummary(seconds=time.monotonic() - started, load_info=info)
     trace = pipeline.last_trace
     if trace and trace.last_normalize_info:
-        summary.rows = {
-            table: count
-            for table, count in trace.last_normalize_info.row_counts.items()
-            if not table.startswith("_dlt")
-        }
+        summary.rows = {t: n for t, n in trace.last_normalize_info.row_counts.items() if not t.startswith("_dlt")}
     return summary
 
 
-def unwrap(exc: BaseException) -> BaseException:
-    """Find the user-facing error dlt wrapped (resource errors nest two or three levels deep)."""
-    seen: set[int] = set()
+def _finish_pending(pipeline: dlt.Pipeline) -> None:
+    """A run that died after extracting leaves packages behind; load them first, or dlt ignores new data."""
+    if pipeline.has_pending_data:
+        pipeline.normalize()
+        pipeline.load()
+
+
+def backfill(
+    pipeline: dlt.Pipeline,
+    start: str,
+    end: str,
+    resources: Sequence[str] | None = None,
+    *,
+    chunk_days: int = 7,
+    on_chunk: Callable[[str, str, RunSummary | None], None] | None = None,
+    **source_args: Any,
+) -> RunSummary:
+    """Reload ``[start, end)`` chunk by chunk, leaving the incremental cursors where they are.
+
+    Each chunk is its own load; its completion is recorded in the source state of that same load, so an
+    interrupted backfill, run again with the same range and resources, skips the chunks already loaded.
+    """
+    names = validate_resources(list(resources) if resources else list(BACKFILL_RESOURCES))
+    not_windowed = [n for n in names if n not in BACKFILL_RESOURCES]
+    if not_windowed:
+        raise ConfigError(f"backfill reloads time-windowed tables only; {', '.join(not_windowed)} "
+                          f"are loaded whole by 'pendo-elt run'")
+    first, last = _date("start", start), _date("end", end)
+    if last <= first:
+        raise ConfigError(f"--end {end} must be after --start {start}")
+    if first > pendulum.today("UTC").date():
+        raise ConfigError(f"--start {start} is in the future")
+    chunks = [(d, min(d.add(days=chunk_days), last)) for d in _days(first, last, chunk_days)]
+    key = f"{first}..{last}:{','.join(sorted(names))}"
+    total = RunSummary()
+    with PipelineLock(pipeline.pipelines_dir, pipeline.pipeline_name):
+        done = _backfill_done(pipeline, key)
+        fresh = done is None
+        for chunk_start, chunk_end in chunks:
+            label = chunk_start.to_date_string()
+            if done and label in done:
+                total.skipped_chunks += 1
+                if on_chunk:
+                    on_chunk(label, chunk_end.to_date_string(), None)
+                continue
+            progress = {"key": key, "chunk": label, "total": len(chunks), "fresh": fresh}
+            summary = _run_locked(pipeline, names, False, {
+                **source_args, "start_date": label, "end_date": chunk_end.to_date_string(),
+                "backfill_progress": progress,
+            })
+            fresh = False
+            total.add(summary)
+            total.load_info = summary.load_info
+            if on_chunk:
+                on_chunk(label, chunk_end.to_date_string(), summary)
+    return total
+
+
+def _backfill_done(pipeline: dlt.Pipeline, key: str) -> list[str] | None:
+    """Chunks of an unfinished backfill with this key; None when there is none (or it completed)."""
+    try:
+        pipeline.sync_destination()
+    except Exception:  # noqa: BLE001 - an unreachable destination fails the first chunk with a clear error
+        return None
+    entry = pipeline.state.get("sources", {}).get("pendo", {}).get("backfills", {}).get(key)
+    if not entry or len(entry.get("done", [])) >= entry.get("total", 0):
+        return None
+    return list(entry["done"])
+
+
+def _date(name: str, value: str) -> pendulum.Date:
+    try:
+        parsed = pendulum.parse(str(value), strict=True, exact=True)
+    except (ValueError, pendulum.parsing.exceptions.ParserError):
+        parsed = None
+    if not isinstance(parsed, pendulum.Date) or isinstance(parsed, pendulum.DateTime):
+        raise ConfigError(f"--{name} must be a date as YYYY-MM-DD, got {value!r}")
+    return parsed
+
+
+def _days(first: pendulum.Date, last: pendulum.Date, step: int) -> list[pendulum.Date]:
+    days, current = [], first
+    while current < last:
+        days.append(current)
+        current = current.add(days=step)
+    return days
+
+
+def _destination_name(pipeline: dlt.Pipeline) -> str:
+    return pipeline.destination.destination_name if pipeline.destination else "duckdb"
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    """The chain of an error: dlt keeps the real one in ``.exception`` as well as in ``__cause__``."""
+    chain: list[BaseException] = []
     current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        if isinstance(current, PendoError):
-            return current
-        seen.add(id(current))
-        current = current.__cause__ or current.__context__
-    return exc
+    while current is not None and all(current is not c for c in chain):
+        chain.append(current)
+        nested = getattr(current, "exception", None)
+        current = nested if isinstance(nested, BaseException) else (current.__cause__ or current.__context__)
+    return chain
+
+
+def unwrap(exc: BaseException) -> BaseException:
+    """The user-facing :class:`PendoError` inside a dlt failure (resource errors nest deeply), else ``exc``."""
+    return next((e for e in _causes(exc) if isinstance(e, PendoError)), exc)
+
+
+def innermost(exc: BaseException) -> BaseException:
+    return _causes(exc)[-1]
 
 
 def table_counts(pipeline: dlt.Pipeline) -> dict[str, int]:
-    """Rows per data table as stored in the destination (tombstones never are)."""
+    """Rows per data table as stored in the destination (delete markers never are)."""
     schema = pipeline.default_schema
     tables = sorted(t for t in schema.data_table_names() if not t.startswith("_dlt"))
     counts: dict[str, int] = {}
@@ -108,6 +219,3 @@ def table_counts(pipeline: dlt.Pipeline) -> dict[str, int]:
                 continue
             counts[table] = int(rows[0][0])
     return counts
-
-
-__all__ = ["make_pipeline", "run", "RunSummary", "table_counts", "unwrap", "TOMBSTONE_COLUMN"]

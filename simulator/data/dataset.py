@@ -63,7 +63,7 @@ class Dataset:
         self.lag_ms, self.history_days = lag_ms, history_days
         # Everything is placed relative to the first served day and the initial local day, so
         # restarting later on the same local day rebuilds the same subscription.
-        self.data_start_ms = self.history_start_ms()  # no activity is generated before this
+        self.data_start_ms = self.clock.day_start(add_days(self.clock.day_of(self.now_ms), -history_days))
         anchor = self.clock.floor_day(self.now_ms)
         spec = SPECS[scale]
         self.catalog = build_catalog(seed, scale, spec, self.data_start_ms, anchor)
@@ -81,8 +81,12 @@ class Dataset:
         return self.now_ms - self.lag_ms
 
     def history_start_ms(self) -> int:
-        """Local midnight ``history_days`` days before the current clock."""
-        return self.clock.day_start(add_days(self.clock.day_of(self.now_ms), -self.history_days))
+        """Start of the served history: local midnight ``history_days`` days before the *initial* clock.
+
+        It stays put when the clock moves, because nothing before it exists and everything after it
+        stays served; so ``truth()``'s default range is always everything the API serves.
+        """
+        return self.data_start_ms
 
     def advance(self, ms: int) -> None:
         if ms < 0:

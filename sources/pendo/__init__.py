@@ -59,6 +59,7 @@ def pendo_source(
     request_timeout: float = DEFAULT_REQUEST_TIMEOUT_S,
     max_attempts: int = DEFAULT_MAX_ATTEMPTS,
     retry_backoff_seconds: float = 1.0,
+    backfill_progress: dict | None = None,
 ) -> Sequence[DltResource]:
     """All Pendo resources; ``visitor_history`` is present but deselected (one request per visitor per day).
 
@@ -78,6 +79,8 @@ def pendo_source(
         request_timeout: seconds to wait for one answer.
         max_attempts: attempts per request on 429, 5xx, timeouts and cut bodies.
         retry_backoff_seconds: base of the exponential backoff between attempts.
+        backfill_progress: set by ``pendo-elt backfill``: ``{"key", "chunk", "total", "fresh"}`` records this
+            chunk as done in the source state, committed atomically with its rows, so a rerun skips it.
     """
     cfg = validate(
         integration_key=integration_key, region=region, base_url=base_url, app_ids=app_ids,
@@ -92,8 +95,9 @@ def pendo_source(
     resources: list[DltResource] = [entity_resource(client, cfg, t, e) for t, e in ENTITY_ENDPOINTS.items()]
     resources.append(metadata_fields_resource(client))
     resources += [people_resource(client, cfg, t, *spec) for t, spec in PEOPLE_SOURCES.items()]
-    resources += [event_resource(client, cfg, clock, t, s, single_events=False) for t, s in ROLLUP_SOURCES.items()]
-    resources += [event_resource(client, cfg, clock, t, s, single_events=True)
+    resources += [event_resource(client, cfg, clock, t, s, single_events=False, progress=backfill_progress)
+                  for t, s in ROLLUP_SOURCES.items()]
+    resources += [event_resource(client, cfg, clock, t, s, single_events=True, progress=backfill_progress)
                   for t, s in SINGLE_EVENT_SOURCES.items()]
     history = visitor_history_resource(client, cfg, clock)
     history.selected = False
@@ -138,11 +142,19 @@ def people_resource(
             yield dlt.mark.with_hints(rows, hints) if first else rows
             first = False
 
-    return dlt.resource(people, name=table, write_disposition="merge", primary_key=id_column)
+    # No nesting: a list in a metadata field outside the schema stays a JSON value, not a child table.
+    return dlt.resource(people, name=table, write_disposition="merge", primary_key=id_column, max_table_nesting=0)
 
 
 def event_resource(
-    client: PendoClient, cfg: PendoConfig, clock: _PendoClock, table: str, source: str, *, single_events: bool
+    client: PendoClient,
+    cfg: PendoConfig,
+    clock: _PendoClock,
+    table: str,
+    source: str,
+    *,
+    single_events: bool,
+    progress: dict | None = None,
 ) -> DltResource:
     """One query per window for all entities; a re-extracted bucket replaces that bucket's rows."""
     period = cfg.period
@@ -158,6 +170,8 @@ def event_resource(
             if not cfg.backfill:
                 state["cursor"] = min(bucket_starts(window, period, cfg.timezone)[-1],
                                       floor_to_bucket(now, period, cfg.timezone)).to_iso8601_string()
+        if progress:
+            record_backfill_chunk(progress)
 
     return dlt.resource(
         events,
@@ -222,17 +236,28 @@ class _PendoClock:
         return self._now
 
 
+def record_backfill_chunk(progress: dict) -> None:
+    """Mark a backfill chunk done in source state; it is committed with the chunk's rows or not at all."""
+    backfills = dlt.current.source_state().setdefault("backfills", {})
+    entry = backfills.get(progress["key"])
+    if entry is None or progress.get("fresh"):
+        entry = backfills[progress["key"]] = {"done": [], "total": progress["total"]}
+    if progress["chunk"] not in entry["done"]:
+        entry["done"].append(progress["chunk"])
+
+
 def _event_state(cfg: PendoConfig) -> dict:
-    """Resource state, after refusing a period change (buckets of both periods cannot share a table)."""
-    if cfg.backfill:
-        return {}
+    """Resource state (empty for a backfill), after refusing a period change: both cannot share a table."""
     source_state = dlt.current.source_state()
-    stored = source_state.setdefault("period", cfg.period)
+    stored = source_state.get("period", cfg.period)
     if stored != cfg.period:
         raise ConfigError(
             f"sources.pendo.period is {cfg.period!r} but this dataset was loaded with {stored!r}; "
             "run with --full-refresh to reload everything with the new period"
         )
+    if cfg.backfill:
+        return {}
+    source_state["period"] = cfg.period
     return dlt.current.resource_state()
 
 

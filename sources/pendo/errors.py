@@ -16,7 +16,9 @@ class ConfigError(PendoError):
 
 
 class PendoAuthError(PendoError):
-    """Pendo refused the integration key (wrong key, or a key of another region)."""
+    """Pendo refused the integration key (wrong key, or a key of another region): a configuration error."""
+
+    exit_code = 2
 
 
 class PendoRequestError(PendoError):

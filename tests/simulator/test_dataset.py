@@ -189,7 +189,9 @@ def test_advancing_the_clock_brings_late_data_in() -> None:
     today = ds.clock.day_of(NOW)
     before = rows(ds, "pageEvents", today)
     visitors_before = {v["visitorId"]: v for v in ds.truth("visitors")}
+    first_day = ds.truth("page_events", end_ms=ds.history_start_ms() + DAY)
     ds.advance(6 * HOUR)
+    assert ds.truth("page_events", end_ms=ds.history_start_ms() + DAY) == first_day != []  # the start stays put
     after = rows(ds, "pageEvents", today)
     assert sum(r["numEvents"] for r in after) > sum(r["numEvents"] for r in before)
     grown = as_sums(after, "pageEvents")

@@ -1,0 +1,42 @@
+"""Checking a key and region without loading anything (``pendo-elt check``)."""
+
+from __future__ import annotations
+
+import dlt
+from dlt.common.configuration.inject import with_config
+
+from sources.pendo.client import PendoClient
+from sources.pendo.config import resolve_base_url
+from sources.pendo.errors import ConfigError, PendoAuthError, PendoError
+
+
+@with_config(sections=("sources", "pendo"))
+def verify_access(
+    integration_key: str = dlt.secrets.value,
+    region: str = "us",
+    base_url: str | None = None,
+    request_timeout: float = 30.0,
+    max_attempts: int = 2,
+) -> dict:
+    """Call ``/api/v1/token/verify``: Pendo answers 403 for a wrong key and for a key of another region."""
+    if not isinstance(integration_key, str) or not integration_key.strip():
+        raise ConfigError("sources.pendo.integration_key (env SOURCES__PENDO__INTEGRATION_KEY) is missing")
+    url = resolve_base_url(region, base_url)
+    client = PendoClient(url, integration_key.strip(), timeout=float(request_timeout), max_attempts=int(max_attempts),
+                         backoff_base=0.5)
+    try:
+        answer = client.get_json("/token/verify")
+    finally:
+        client.close()
+    if not isinstance(answer, dict) or not answer.get("valid"):
+        raise PendoAuthError(f"{url}/api/v1/token/verify says the integration key is not valid")
+    return {"base_url": url, "write_access": bool(answer.get("writeAccess"))}
+
+
+@with_config(sections=("sources", "pendo"))
+def configured_secret(integration_key: str | None = dlt.secrets.value) -> str | None:
+    """The key as configured, only so the CLI can mask it in any output; None when not set."""
+    return integration_key if isinstance(integration_key, str) else None
+
+
+__all__ = ["verify_access", "configured_secret", "PendoError"]
