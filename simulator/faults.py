@@ -27,6 +27,8 @@ class Fault:
     - ``cut``: send headers with the full Content-Length, then only ``after_bytes`` bytes, and close.
     - ``truncate``: a complete HTTP response whose JSON body is cut after ``after_bytes`` bytes.
     - ``garbage``: answer ``status`` (default 200) with ``body`` (default an HTML error page).
+
+    ``after`` lets that many matching requests pass untouched before the fault starts.
     """
 
     kind: str
@@ -38,6 +40,7 @@ class Fault:
     after_bytes: int = 0
     body: str = ""
     content_type: str = "text/plain"
+    after: int = 0  # let this many matching requests through first (to fail the middle of a run)
 
     @classmethod
     def from_spec(cls, spec: dict) -> Fault:
@@ -87,6 +90,9 @@ class FaultQueue:
         with self._lock:
             for fault in self._faults:
                 if path.startswith(fault.path):
+                    if fault.after > 0:
+                        fault.after -= 1
+                        return None
                     fault.times -= 1
                     if fault.times == 0:
                         self._faults.remove(fault)
