@@ -40,7 +40,7 @@ class Loader:
         if self.destination == "duckdb":
             config = {"credentials": str(self.workdir / "pendo.duckdb")}
         elif self.destination == "postgres":
-            config = {"credentials": "postgresql://postgres@127.0.0.1:5432/postgres"}
+            config = {"credentials": "postgresql://postgres:postgres@127.0.0.1:5432/postgres"}
         return make_pipeline(self.destination, self.dataset, str(self.workdir / "pipelines"),
                              destination_config=config)
 
@@ -68,6 +68,8 @@ class Loader:
     def epoch_ms(self, column: str) -> str:
         if self.destination == "postgres":
             return f"CAST(EXTRACT(EPOCH FROM {column}) * 1000 AS BIGINT)"
+        if self.destination == "snowflake":
+            return f"DATE_PART(EPOCH_MILLISECOND, {column})"
         return f"epoch_ms({column})"
 
     # --- ground-truth comparisons -------------------------------------------------------------------

@@ -70,3 +70,17 @@ def test_changing_the_period_is_refused_without_a_full_refresh(loader) -> None:
         load.run(["page_events"], period="hour")
     load.run(["page_events"], period="hour", full_refresh=True)
     assert load.rollup_rows("page_events", "hour") == load.truth_rollup_rows("page_events", "hour")
+
+
+def test_a_custom_field_added_later_becomes_a_new_typed_column(loader) -> None:
+    load: Loader = loader()
+    load.run(["visitors"])
+    load.sim.add_metadata_field("visitor", "health_score", "float")
+    load.run(["visitors"])
+    column = load.pipeline().default_schema.get_table_columns("visitors")["metadata_custom_health_score"]
+    assert column["data_type"] == "double"
+    truth = {v["visitorId"]: (v["metadata"].get("custom") or {}).get("health_score")
+             for v in load.sim.truth("visitors", include_anonymous=False)}
+    loaded = dict(load.query(f"SELECT visitor_id, metadata_custom_health_score FROM {load.table('visitors')}"))
+    assert loaded == truth
+    assert any(value is not None for value in loaded.values())

@@ -9,7 +9,7 @@ import pytest
 
 from tests.e2e.harness import Loader
 
-PG = "postgresql://postgres@127.0.0.1:5432/postgres"
+PG = "postgresql://postgres:postgres@127.0.0.1:5432/postgres"
 TABLES = ["page_events", "feature_events", "events", "guide_events", "poll_events", "visitors", "accounts",
           "pages", "guides", "guides__steps", "metadata_fields"]
 

@@ -1,0 +1,161 @@
+{#- Staging of the four rollup tables (events, page_events, feature_events, track_events).
+
+    One row per Pendo rollup: visitor, account, app, day bucket, server, remote IP, user agent (and the
+    page/feature/track type). A row loaded twice (an overlapping standalone load) is kept once, from the
+    latest load. Tombstones (_pendo_deleted) are never data. Times are wall-clock in the subscription zone. -#}
+{% macro pendo_stage_rollup(table, entity_column=none, extra_columns=[]) -%}
+{%- set identity = ['visitor_id', 'account_id', 'app_id', 'day', 'server', 'remote_ip', 'user_agent'] -%}
+{%- if entity_column %}{% set identity = identity + [entity_column] %}{% endif -%}
+with source as (
+    select *
+    from {{ source('pendo', table) }}
+    where coalesce(_pendo_deleted, false) = false
+),
+
+keyed as (
+    select
+        {{ pendo_surrogate_key(identity) }} as event_row_key,
+        source.*
+    from source
+),
+
+ranked as (
+    select
+        keyed.*,
+        row_number() over (partition by event_row_key order by _dlt_load_id desc) as row_rank
+    from keyed
+)
+
+select
+    event_row_key,
+    visitor_id,
+    nullif(account_id, '') as account_id,
+    app_id,
+    {%- if entity_column %}
+    {{ entity_column }},
+    {%- endif %}
+    {{ pendo_local_date('day') }} as activity_date,
+    {{ pendo_local_ts('day') }} as day_started_at,
+    {{ pendo_local_ts('first_time') }} as first_event_at,
+    {{ pendo_local_ts('last_time') }} as last_event_at,
+    cast(num_events as bigint) as num_events,
+    cast(num_minutes as bigint) as num_minutes,
+    server,
+    remote_ip,
+    user_agent,
+    {%- for column in extra_columns %}
+    {{ column }},
+    {%- endfor %}
+    {{ pendo_is_anonymous('visitor_id') }} as is_anonymous
+from ranked
+where row_rank = 1
+{%- endmacro %}
+
+{#- Staging of an object list (pages, features, track types, guides): the latest version of each id. -#}
+{% macro pendo_stage_entity(table, id_alias, extra_columns=[]) -%}
+with ranked as (
+    select
+        source.*,
+        row_number() over (
+            partition by id order by last_updated_at desc nulls last, _dlt_load_id desc
+        ) as row_rank
+    from {{ source('pendo', table) }} as source
+)
+
+select
+    id as {{ id_alias }},
+    app_id,
+    name,
+    kind,
+    {%- for column in extra_columns %}
+    {{ column }},
+    {%- endfor %}
+    {{ pendo_local_ts('created_at') }} as created_at,
+    {{ pendo_local_ts('last_updated_at') }} as last_updated_at
+from ranked
+where row_rank = 1
+{%- endmacro %}
+
+{#- Visitors and accounts: the latest state per id, every metadata column typed as loaded (times local). -#}
+{% macro pendo_stage_people(table, id_column, extra_select=[]) -%}
+{%- set relation = source('pendo', table) -%}
+{%- set metadata = pendo_columns_with_prefix(relation, 'metadata_') -%}
+{%- set names = metadata | map(attribute='name') | map('lower') | list -%}
+{%- set has_lastupdated = 'metadata_auto_lastupdated' in names or not execute -%}
+with ranked as (
+    select
+        source.*,
+        row_number() over (
+            partition by {{ id_column }}
+            order by {% if has_lastupdated %}metadata_auto_lastupdated desc nulls last, {% endif %}_dlt_load_id desc
+        ) as row_rank
+    from {{ relation }} as source
+)
+
+select
+    {{ id_column }},
+    {%- for expression in extra_select %}
+    {{ expression }},
+    {%- endfor %}
+    {{ pendo_is_anonymous(id_column) }} as is_anonymous
+    {%- for column in metadata %},
+    {{ pendo_select_local(column) }}
+    {%- endfor %}
+from ranked
+where row_rank = 1
+{%- endmacro %}
+
+{#- A usage mart per day for one kind of tagged thing (feature, page): one row per id and day with usage. -#}
+{% macro pendo_usage_mart(events_model, catalog_model, id_column, name_alias) -%}
+with usage as (
+    select *
+    from {{ ref(events_model) }}
+    where {{ pendo_visitor_filter() }}
+),
+
+daily as (
+    select
+        {{ id_column }},
+        activity_date,
+        cast(count(distinct visitor_id) as bigint) as visitors,
+        cast(count(distinct account_id) as bigint) as accounts,
+        cast(sum(num_events) as bigint) as num_events,
+        cast(sum(num_minutes) as bigint) as num_minutes
+    from usage
+    group by {{ id_column }}, activity_date
+),
+
+first_use as (
+    select {{ id_column }}, visitor_id, min(activity_date) as first_date
+    from usage
+    group by {{ id_column }}, visitor_id
+),
+
+first_use_daily as (
+    select {{ id_column }}, first_date as activity_date, cast(count(*) as bigint) as first_time_visitors
+    from first_use
+    group by {{ id_column }}, first_date
+)
+
+select
+    daily.{{ id_column }},
+    catalog.name as {{ name_alias }},
+    catalog.app_id,
+    daily.activity_date as date_day,
+    daily.visitors,
+    daily.accounts,
+    daily.num_events,
+    daily.num_minutes,
+    coalesce(first_use_daily.first_time_visitors, 0) as first_time_visitors,
+    daily.visitors - coalesce(first_use_daily.first_time_visitors, 0) as returning_visitors,
+    cast(sum(coalesce(first_use_daily.first_time_visitors, 0)) over (
+        partition by daily.{{ id_column }} order by daily.activity_date
+        rows between unbounded preceding and current row
+    ) as bigint) as cumulative_visitors
+from daily
+left join first_use_daily
+    on first_use_daily.{{ id_column }} = daily.{{ id_column }}
+    and first_use_daily.activity_date = daily.activity_date
+left join {{ ref(catalog_model) }} as catalog
+    on catalog.{{ id_column }} = daily.{{ id_column }}
+{%- endmacro %}

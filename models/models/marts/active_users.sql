@@ -1,0 +1,98 @@
+-- DAU, WAU, MAU and stickiness per app and calendar day.
+-- WAU/MAU count distinct visitors active in the trailing pendo_wau_days / pendo_mau_days days (today included).
+-- Computed without a per-day self join: each active day of a visitor keeps them "in the window" until their
+-- next active day or until the window runs out, whichever is first; a running sum of +1/-1 marks counts them.
+{%- set wau_days = var('pendo_wau_days') | int %}
+{%- set mau_days = var('pendo_mau_days') | int %}
+with visitor_days as (
+    select distinct visitor_id, app_id, activity_date
+    from {{ ref('int_pendo__visitor_app_days') }}
+),
+
+sequenced as (
+    select
+        visitor_id,
+        app_id,
+        activity_date,
+        lead(activity_date) over (partition by visitor_id, app_id order by activity_date) as next_active_date
+    from visitor_days
+),
+
+marks as (
+    select app_id, activity_date as date_day, 1 as dau, 1 as wau_delta, 1 as mau_delta
+    from sequenced
+    union all
+    select
+        app_id,
+        case
+            when next_active_date is not null
+                and next_active_date < {{ pendo_add_days('activity_date', wau_days) }}
+                then next_active_date
+            else {{ pendo_add_days('activity_date', wau_days) }}
+        end,
+        0, -1, 0
+    from sequenced
+    union all
+    select
+        app_id,
+        case
+            when next_active_date is not null
+                and next_active_date < {{ pendo_add_days('activity_date', mau_days) }}
+                then next_active_date
+            else {{ pendo_add_days('activity_date', mau_days) }}
+        end,
+        0, 0, -1
+    from sequenced
+),
+
+daily_marks as (
+    select
+        app_id,
+        date_day,
+        cast(sum(dau) as bigint) as dau,
+        cast(sum(wau_delta) as bigint) as wau_delta,
+        cast(sum(mau_delta) as bigint) as mau_delta
+    from marks
+    group by app_id, date_day
+),
+
+apps as (
+    select distinct app_id from visitor_days
+),
+
+grid as (
+    select apps.app_id, calendar.date_day, calendar.calendar_start
+    from apps
+    cross join {{ ref('int_pendo__calendar') }} as calendar
+),
+
+counted as (
+    select
+        grid.app_id,
+        grid.date_day,
+        grid.calendar_start,
+        cast(coalesce(daily_marks.dau, 0) as bigint) as dau,
+        cast(sum(coalesce(daily_marks.wau_delta, 0)) over (
+            partition by grid.app_id order by grid.date_day rows between unbounded preceding and current row
+        ) as bigint) as wau,
+        cast(sum(coalesce(daily_marks.mau_delta, 0)) over (
+            partition by grid.app_id order by grid.date_day rows between unbounded preceding and current row
+        ) as bigint) as mau
+    from grid
+    left join daily_marks
+        on daily_marks.app_id = grid.app_id
+        and daily_marks.date_day = grid.date_day
+)
+
+select
+    app_id,
+    date_day,
+    dau,
+    wau,
+    mau,
+    {{ pendo_ratio('dau', 'mau') }} as stickiness,
+    {{ pendo_ratio('dau', 'wau') }} as dau_wau_ratio,
+    {{ pendo_ratio('wau', 'mau') }} as wau_mau_ratio,
+    (date_day >= {{ pendo_add_days('calendar_start', wau_days - 1) }}) as wau_window_complete,
+    (date_day >= {{ pendo_add_days('calendar_start', mau_days - 1) }}) as mau_window_complete
+from counted

@@ -1,0 +1,1 @@
+{{ pendo_stage_rollup('feature_events', 'feature_id') }}

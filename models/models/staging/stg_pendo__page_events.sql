@@ -1,0 +1,1 @@
+{{ pendo_stage_rollup('page_events', 'page_id') }}
