@@ -74,7 +74,7 @@ class PendoELT(dg.ConfigurableResource):
         The staging dataset is where dlt's delete-insert merge stages rows: two loads sharing one would truncate
         and merge each other's rows, so each partition gets ``<dataset>_staging_<partition>`` (dropped after).
         """
-        config: dict[str, Any] = {"staging_dataset_name_layout": f"%s_staging_{name.removeprefix('pendo_')}"}
+        config: dict[str, Any] = {}
         if self.destination == "duckdb":
             config["credentials"] = self._duckdb_file()  # dlt's default would be <pipeline name>.duckdb
         pipeline = make_pipeline(self.destination, self.dataset, self.pipelines_dir, pipeline_name=name,
@@ -168,6 +168,10 @@ def build_definitions(
         backfill_policy=dg.BackfillPolicy.multi_run(1),  # a run per day: the unit Dagster spreads over workers
         can_subset=True,
         op_tags=tags,
+        # Partitions that start together on an empty dataset race to create its tables (Postgres: "duplicate key
+        # value violates unique constraint pg_type_typname_nsp_index"); a retry finds them made. Pendo's own
+        # errors were already retried request by request and fail at once (Failure(allow_retries=False)).
+        retry_policy=dg.RetryPolicy(max_retries=2, delay=5, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS),
     )
     def pendo_backfill(context: AssetExecutionContext, pendo_elt: PendoELT) -> Iterator[dg.MaterializeResult]:
         """Reload the partition's day(s) of the selected event tables; incremental cursors stay where they are."""
@@ -183,8 +187,8 @@ def build_definitions(
             summary = run_backfill(pipeline, first, last, tables, chunk_days=1)
         except PendoError as exc:
             raise _failure(exc) from None
-        finally:
-            _drop_staging(pipeline)
+        # Only after success: a load that failed half way is finished by the next attempt from this staging data.
+        _drop_staging(pipeline)
         yield from _materializations(keys, summary.rows, days=f"{first}..{last}", pipeline=name,
                                      seconds=round(summary.seconds, 1))
 

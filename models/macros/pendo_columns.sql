@@ -25,3 +25,25 @@
     {{ quoted }}
   {%- endif -%}
 {%- endmacro %}
+
+{#- Lower-cased column names of a relation (empty while parsing). Loader bookkeeping columns such as
+    _dlt_load_id or _pendo_deleted are absent from tables dlt loaded from Arrow, so models ask first. -#}
+{% macro pendo_column_names(relation) -%}
+  {%- set names = [] -%}
+  {%- if execute -%}
+    {%- for column in adapter.get_columns_in_relation(relation) -%}
+      {%- do names.append(column.name | lower) -%}
+    {%- endfor -%}
+  {%- endif -%}
+  {{ return(names) }}
+{%- endmacro %}
+
+{#- Predicate dropping tombstone rows, when the table has the tombstone column at all. -#}
+{% macro pendo_not_deleted(names) -%}
+  {%- if '_pendo_deleted' in names -%}coalesce(_pendo_deleted, false) = false{%- else -%}1 = 1{%- endif -%}
+{%- endmacro %}
+
+{#- ORDER BY terms putting the latest load first (when dlt recorded one), then `fallback`. -#}
+{% macro pendo_latest_load_first(names, fallback) -%}
+  {%- if '_dlt_load_id' in names -%}_dlt_load_id desc, {% endif -%}{{ fallback }}
+{%- endmacro %}

@@ -6,10 +6,11 @@
 {% macro pendo_stage_rollup(table, entity_column=none, extra_columns=[]) -%}
 {%- set identity = ['visitor_id', 'account_id', 'app_id', 'day', 'server', 'remote_ip', 'user_agent'] -%}
 {%- if entity_column %}{% set identity = identity + [entity_column] %}{% endif -%}
+{%- set names = pendo_column_names(source('pendo', table)) -%}
 with source as (
     select *
     from {{ source('pendo', table) }}
-    where coalesce(_pendo_deleted, false) = false
+    where {{ pendo_not_deleted(names) }}
 ),
 
 keyed as (
@@ -22,7 +23,9 @@ keyed as (
 ranked as (
     select
         keyed.*,
-        row_number() over (partition by event_row_key order by _dlt_load_id desc) as row_rank
+        row_number() over (
+            partition by event_row_key order by {{ pendo_latest_load_first(names, 'event_row_key') }}
+        ) as row_rank
     from keyed
 )
 
@@ -53,11 +56,12 @@ where row_rank = 1
 
 {#- Staging of an object list (pages, features, track types, guides): the latest version of each id. -#}
 {% macro pendo_stage_entity(table, id_alias, extra_columns=[]) -%}
+{%- set names = pendo_column_names(source('pendo', table)) -%}
 with ranked as (
     select
         source.*,
         row_number() over (
-            partition by id order by last_updated_at desc nulls last, _dlt_load_id desc
+            partition by id order by {{ pendo_latest_load_first(names, 'last_updated_at desc nulls last') }}
         ) as row_rank
     from {{ source('pendo', table) }} as source
 )
@@ -80,14 +84,15 @@ where row_rank = 1
 {% macro pendo_stage_people(table, id_column, extra_select=[]) -%}
 {%- set relation = source('pendo', table) -%}
 {%- set metadata = pendo_columns_with_prefix(relation, 'metadata_') -%}
-{%- set names = metadata | map(attribute='name') | map('lower') | list -%}
+{%- set names = pendo_column_names(relation) -%}
 {%- set has_lastupdated = 'metadata_auto_lastupdated' in names or not execute -%}
 with ranked as (
     select
         source.*,
         row_number() over (
             partition by {{ id_column }}
-            order by {% if has_lastupdated %}metadata_auto_lastupdated desc nulls last, {% endif %}_dlt_load_id desc
+            order by {% if has_lastupdated %}metadata_auto_lastupdated desc nulls last, {% endif -%}
+                {{ pendo_latest_load_first(names, id_column) }}
         ) as row_rank
     from {{ relation }} as source
 )

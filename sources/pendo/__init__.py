@@ -21,6 +21,7 @@ from sources.pendo.client import PendoClient
 from sources.pendo.config import PendoConfig, validate
 from sources.pendo.errors import ConfigError, PendoError
 from sources.pendo.settings import (
+    DEFAULT_CONCURRENCY,
     DEFAULT_LOOKBACK_DAYS,
     DEFAULT_MAX_ATTEMPTS,
     DEFAULT_PAGE_SIZE,
@@ -55,6 +56,7 @@ def pendo_source(
     subscription_timezone: str = DEFAULT_TIMEZONE,
     include_anonymous_visitors: bool = False,
     window_days: int = DEFAULT_WINDOW_DAYS,
+    concurrency: int = DEFAULT_CONCURRENCY,
     page_size: int = DEFAULT_PAGE_SIZE,
     request_timeout: float = DEFAULT_REQUEST_TIMEOUT_S,
     max_attempts: int = DEFAULT_MAX_ATTEMPTS,
@@ -75,6 +77,7 @@ def pendo_source(
         subscription_timezone: the Pendo subscription's time zone; day buckets follow it.
         include_anonymous_visitors: also load ``_PENDO_T_`` visitors.
         window_days: days per event query (split automatically when Pendo refuses a window).
+        concurrency: event windows requested at once (fetching overlaps parsing and loading).
         page_size: rows per visitors/accounts keyset page.
         request_timeout: seconds to wait for one answer.
         max_attempts: attempts per request on 429, 5xx, timeouts and cut bodies.
@@ -86,7 +89,8 @@ def pendo_source(
         integration_key=integration_key, region=region, base_url=base_url, app_ids=app_ids,
         start_date=start_date, end_date=end_date, period=period, lookback_days=lookback_days,
         subscription_timezone=subscription_timezone, include_anonymous_visitors=include_anonymous_visitors,
-        window_days=window_days, page_size=page_size, request_timeout=request_timeout, max_attempts=max_attempts,
+        window_days=window_days, concurrency=concurrency,
+        page_size=page_size, request_timeout=request_timeout, max_attempts=max_attempts,
     )
     client = PendoClient(cfg.base_url, cfg.integration_key, timeout=cfg.request_timeout,
                          max_attempts=cfg.max_attempts, backoff_base=float(retry_backoff_seconds))
@@ -159,14 +163,15 @@ def event_resource(
     """One query per window for all entities; a re-extracted bucket replaces that bucket's rows."""
     period = cfg.period
 
-    def events() -> Iterator[list[dict]]:
+    def events() -> Iterator[Any]:
         state = _event_state(cfg)
         now = clock.now()
         start, end = _event_range(cfg, state, now)
         window_buckets = cfg.window_days * (1 if period == "day" else 24)
-        for window in plan_windows(start, end, period, cfg.timezone, window_buckets):
-            yield helpers.tombstones(window, period, cfg.timezone)
-            yield from helpers.fetch_window(client, table, source, window, cfg, single_events=single_events)
+        windows = plan_windows(start, end, period, cfg.timezone, window_buckets)
+        for window, pages in helpers.fetch_windows(client, table, source, windows, cfg, single_events=single_events):
+            yield helpers.tombstones(window, period, cfg.timezone, arrow=not single_events)
+            yield from pages
             if not cfg.backfill:
                 state["cursor"] = min(bucket_starts(window, period, cfg.timezone)[-1],
                                       floor_to_bucket(now, period, cfg.timezone)).to_iso8601_string()
@@ -181,6 +186,7 @@ def event_resource(
         columns={
             period: {"data_type": "timestamp", "nullable": False},
             TOMBSTONE_COLUMN: {"data_type": "bool", "hard_delete": True},
+            **({} if single_events else {f: {"data_type": "json"} for f in ("parameters", "properties")}),
         },
     )
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -64,16 +65,24 @@ class PendoClient:
         self.backoff_base = backoff_base
         self.backoff_max = backoff_max
         self._sleep = sleep
-        self._session = requests.Session()
-        self._session.headers.update(
-            {
-                "x-pendo-integration-key": integration_key,
-                "content-type": "application/json",
-                "accept": "application/json",
-                "user-agent": "pendo-elt/0.1",
-            }
-        )
+        self._headers = {
+            "x-pendo-integration-key": integration_key,
+            "content-type": "application/json",
+            "accept": "application/json",
+            "user-agent": "pendo-elt/0.1",
+        }
+        self._local = threading.local()  # one connection pool per thread: windows are fetched concurrently
+        self._sessions: list[requests.Session] = []
         self.requests_sent = 0
+
+    @property
+    def _session(self) -> requests.Session:
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = self._local.session = requests.Session()
+            session.headers.update(self._headers)
+            self._sessions.append(session)
+        return session
 
     # --- public calls ---------------------------------------------------------------------------
     def get_json(self, path: str, params: dict | None = None) -> Any:
@@ -124,7 +133,8 @@ class PendoClient:
         return self._retrying(what, attempt)
 
     def close(self) -> None:
-        self._session.close()
+        for session in self._sessions:
+            session.close()
 
     # --- mechanics ------------------------------------------------------------------------------
     def _send(

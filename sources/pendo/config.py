@@ -32,6 +32,7 @@ class PendoConfig:
     timezone: str
     include_anonymous_visitors: bool
     window_days: int
+    concurrency: int
     page_size: int
     request_timeout: float
     max_attempts: int
@@ -140,6 +141,7 @@ def validate(
     subscription_timezone: Any,
     include_anonymous_visitors: Any,
     window_days: Any,
+    concurrency: Any,
     page_size: Any,
     request_timeout: Any,
     max_attempts: Any,
@@ -180,6 +182,7 @@ def validate(
         timezone=str(subscription_timezone),
         include_anonymous_visitors=_bool("include_anonymous_visitors", include_anonymous_visitors),
         window_days=_int("window_days", window_days, 1, 31),
+        concurrency=_int("concurrency", concurrency, 1, 8),
         page_size=_int("page_size", page_size, 1, 1_000_000),
         request_timeout=timeout,
         max_attempts=_int("max_attempts", max_attempts, 1, 20),

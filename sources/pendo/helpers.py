@@ -6,12 +6,17 @@ row of an answer that did not arrive whole.
 
 from __future__ import annotations
 
+import itertools
 import logging
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import pendulum
+import pyarrow as pa
 
 from sources.pendo.aggregation import keyset_body, next_after, rollup_body
+from sources.pendo.arrow import rollup_table, tombstone_table
 from sources.pendo.client import PendoClient
 from sources.pendo.config import PendoConfig
 from sources.pendo.errors import WindowTooLargeError
@@ -99,23 +104,50 @@ def _cursor_ms(row: dict) -> int | None:
 
 
 # --- windowed event sources -------------------------------------------------------------------------
-def fetch_window(
-    client: PendoClient, table: str, source: str, window: Window, cfg: PendoConfig, *, single_events: bool
-) -> Iterator[list[dict]]:
-    """All rows of ``source`` in ``window``, splitting the window when Pendo refuses it as too large.
+def fetch_windows(
+    client: PendoClient, table: str, source: str, windows: list[Window], cfg: PendoConfig, *, single_events: bool
+) -> Iterator[tuple[Window, Iterator[list[dict] | pa.Table]]]:
+    """Each window with its complete rows, in order, while the next windows are already being fetched.
 
-    A day window that is too large even alone is fetched hour by hour (hourRange) and the hours are
-    summed back into day rows exactly as Pendo's own day rollup sums them.
+    ``cfg.concurrency`` windows are in flight at once (each answer is spooled whole before it is shaped), so
+    network and Pendo's work overlap with parsing and loading. Rollups come out as Arrow tables (the fast
+    path), single events as shaped dicts.
     """
-    period = cfg.period
-    for part_period, _part, spool in _fetch_adaptive(client, table, source, window, period, cfg):
+
+    def fetch(window: Window) -> list[tuple[str, Window, RowSpool]]:
+        return list(_fetch_adaptive(client, table, source, window, cfg.period, cfg))
+
+    pool = ThreadPoolExecutor(max_workers=cfg.concurrency, thread_name_prefix=f"pendo-{table}")
+    try:
+        pending: deque[Future] = deque()
+        upcoming = iter(windows)
+        for window in itertools.islice(upcoming, cfg.concurrency):
+            pending.append(pool.submit(fetch, window))
+        for window in windows:
+            parts = pending.popleft().result()
+            next_window = next(upcoming, None)
+            if next_window is not None:
+                pending.append(pool.submit(fetch, next_window))
+            yield window, _window_pages(parts, cfg, single_events)
+    finally:
+        # On failure do not wait for windows still retrying: their rows would be thrown away anyway.
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _window_pages(parts: list[tuple[str, Window, RowSpool]], cfg: PendoConfig,
+                  single_events: bool) -> Iterator[list[dict] | pa.Table]:
+    """Rows of one window; a day fetched hour by hour is summed back into day rows as Pendo does."""
+    for part_period, _part, spool in parts:
         with spool:
-            if single_events or part_period == period:
+            if single_events:
                 for page in spool.pages(PAGE_ROWS):
-                    yield _shape_events(page, single_events, period, cfg.timezone)
+                    yield _shape_single_events(page, cfg.period, cfg.timezone)
+            elif part_period == cfg.period:
+                for page in spool.pages(PAGE_ROWS):
+                    yield rollup_table(page)
             else:
-                yield from _pages(_shape_events(combine_hours_into_days(spool, cfg.timezone), False, period,
-                                                cfg.timezone))
+                for page in _pages(combine_hours_into_days(spool, cfg.timezone)):
+                    yield rollup_table(page)
 
 
 def _fetch_adaptive(
@@ -188,18 +220,19 @@ def _pages(rows: list[dict]) -> Iterator[list[dict]]:
         yield rows[i : i + PAGE_ROWS]
 
 
-def _shape_events(rows: list[dict], single_events: bool, period: str, tz: str) -> list[dict]:
+def _shape_single_events(rows: list[dict], period: str, tz: str) -> list[dict]:
+    """Single events carry no bucket; derive it so a re-extracted bucket can replace its rows."""
     shaped = [shape(r) for r in rows]
-    if single_events:
-        # Single events carry no bucket; derive it so a re-extracted bucket can replace its rows.
-        for raw, row in zip(rows, shaped, strict=True):
-            browser = raw.get("browserTime")
-            if browser is not None:
-                row[period] = floor_to_bucket(pendulum.from_timestamp(int(browser) / 1000), period, tz)
+    for raw, row in zip(rows, shaped, strict=True):
+        browser = raw.get("browserTime")
+        if browser is not None:
+            row[period] = floor_to_bucket(pendulum.from_timestamp(int(browser) / 1000), period, tz)
     return shaped
 
 
-def tombstones(window: Window, period: str, tz: str) -> list[dict]:
+def tombstones(window: Window, period: str, tz: str, *, arrow: bool) -> list[dict] | pa.Table:
     """One marker per bucket of the window: the destination deletes the bucket's old rows, keeps none of these."""
-    return [{period: start, TOMBSTONE_COLUMN: True} for start in bucket_starts(window, period, tz)]
-
+    starts = bucket_starts(window, period, tz)
+    if arrow:
+        return tombstone_table(period, [int(s.timestamp() * 1000) for s in starts])
+    return [{period: start, TOMBSTONE_COLUMN: True} for start in starts]

@@ -79,26 +79,32 @@ class Scenario:
 
 @pytest.fixture(scope="session")
 def scenario(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scenario]:
+    """Load and build DuckDB and Postgres side by side (two threads: dlt keeps one pipeline context per thread)."""
     workdir = tmp_path_factory.mktemp("models")
     pg_reason = postgres_unreachable()
     pg_dataset = f"pendo_models_{uuid.uuid4().hex[:8]}"
-    with SimulatorProcess(scale="tiny", now=SIM_NOW) as sim:
-        tz = sim.info()["tz"]
-        duck = Loader(sim, workdir / "duck")
-        duck.run()
-        if pg_reason is None:
-            _PostgresLoader(sim, workdir / "pg", destination="postgres", dataset=pg_dataset).run()
-        truth = Truth.fetch(sim)
     duckdb_path = workdir / "duck" / "pendo.duckdb"
-    jobs = {"duckdb": dict(destination="duckdb", dataset="pendo_data", duckdb_path=str(duckdb_path))}
-    if pg_reason is None:
-        jobs["postgres"] = dict(destination="postgres", dataset=pg_dataset, postgres_credentials=PG_URL)
     try:
-        with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
-            futures = {name: pool.submit(run_models, **args, timezone=tz, work_dir=workdir / f"dbt-{name}")
-                       for name, args in jobs.items()}
-            built = {name: Built(name, future.result(), duckdb_path if name == "duckdb" else None)
-                     for name, future in futures.items()}
+        with SimulatorProcess(scale="tiny", now=SIM_NOW) as sim:
+            tz = sim.info()["tz"]
+
+            def duckdb_flow() -> Built:
+                Loader(sim, workdir / "duck").run()
+                result = run_models("duckdb", "pendo_data", duckdb_path=str(duckdb_path), timezone=tz,
+                                    work_dir=workdir / "dbt-duckdb")
+                return Built("duckdb", result, duckdb_path)
+
+            def postgres_flow() -> Built:
+                _PostgresLoader(sim, workdir / "pg", destination="postgres", dataset=pg_dataset).run()
+                result = run_models("postgres", pg_dataset, postgres_credentials=PG_URL, timezone=tz,
+                                    work_dir=workdir / "dbt-postgres")
+                return Built("postgres", result)
+
+            flows = {"duckdb": duckdb_flow} if pg_reason else {"duckdb": duckdb_flow, "postgres": postgres_flow}
+            with ThreadPoolExecutor(max_workers=len(flows)) as pool:
+                futures = {name: pool.submit(flow) for name, flow in flows.items()}
+                built = {name: future.result() for name, future in futures.items()}
+            truth = Truth.fetch(sim)
         yield Scenario(truth, built, {"postgres": pg_reason} if pg_reason else {})
     finally:
         if pg_reason is None:

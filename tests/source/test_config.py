@@ -51,6 +51,8 @@ def _validate(**changes: Any):
         ({"lookback_days": -1}, "lookback_days"),
         ({"lookback_days": "three"}, "lookback_days"),
         ({"window_days": 0}, "window_days"),
+        ({"concurrency": 0}, "concurrency"),
+        ({"concurrency": 50}, "concurrency"),
         ({"page_size": 0}, "page_size"),
         ({"app_ids": "abc"}, "app_ids"),
         ({"include_anonymous_visitors": "maybe"}, "include_anonymous_visitors"),

@@ -1,4 +1,5 @@
 -- One row per guide event; an event loaded twice is kept once (latest load).
+{%- set names = pendo_column_names(source('pendo', 'guide_events')) %}
 with source as (
     select
         source.*,
@@ -7,13 +8,15 @@ with source as (
             {{ pendo_surrogate_key(['visitor_id', 'guide_id', 'guide_step_id', 'type', 'browser_time']) }}
         ) as guide_event_key
     from {{ source('pendo', 'guide_events') }} as source
-    where coalesce(_pendo_deleted, false) = false
+    where {{ pendo_not_deleted(names) }}
 ),
 
 ranked as (
     select
         source.*,
-        row_number() over (partition by guide_event_key order by _dlt_load_id desc) as row_rank
+        row_number() over (
+            partition by guide_event_key order by {{ pendo_latest_load_first(names, 'guide_event_key') }}
+        ) as row_rank
     from source
 )
 

@@ -1,17 +1,20 @@
 -- One row per poll response; numeric_response holds NPS-style answers 0..10, NULL for text and choices.
+{%- set names = pendo_column_names(source('pendo', 'poll_events')) %}
 with source as (
     select
         source.*,
         {{ pendo_surrogate_key(['visitor_id', 'guide_id', 'guide_step_id', 'poll_id', 'browser_time']) }}
             as poll_event_key
     from {{ source('pendo', 'poll_events') }} as source
-    where coalesce(_pendo_deleted, false) = false
+    where {{ pendo_not_deleted(names) }}
 ),
 
 ranked as (
     select
         source.*,
-        row_number() over (partition by poll_event_key order by _dlt_load_id desc) as row_rank
+        row_number() over (
+            partition by poll_event_key order by {{ pendo_latest_load_first(names, 'poll_event_key') }}
+        ) as row_rank
     from source
 )
 
