@@ -12,7 +12,7 @@ import sys
 import traceback
 from collections.abc import Callable
 
-from pipelines.run import BACKFILL_RESOURCES, DEFAULT_DATASET
+from pipelines.run import BACKFILL_RESOURCES, DEFAULT_DATASET, RunSummary
 from sources.pendo.settings import ALL_RESOURCES, DEFAULT_RESOURCES
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
@@ -171,7 +171,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from pipelines.run import run
 
     summary = run(_pipeline(args), args.resources, full_refresh=args.full_refresh)
-    _print_summary(summary.rows, summary.seconds)
+    _print_summary(summary)
     return EXIT_OK
 
 
@@ -188,7 +188,7 @@ def _cmd_backfill(args: argparse.Namespace) -> int:
 
     summary = backfill(_pipeline(args), args.start, args.end, args.resources, chunk_days=args.chunk_days,
                        on_chunk=report)
-    _print_summary(summary.rows, summary.seconds)
+    _print_summary(summary)
     return EXIT_OK
 
 
@@ -231,12 +231,14 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return demo(scale=args.scale, duckdb_path=args.duckdb)
 
 
-def _print_summary(rows: dict[str, int], seconds: float) -> None:
+def _print_summary(summary: RunSummary) -> None:
+    rows, seconds = summary.rows, summary.table_seconds
     width = max([len(t) for t in rows] + [5])
-    print(f"{'table':<{width}}  {'rows loaded':>12}")
+    print(f"{'table':<{width}}  {'rows loaded':>12}  {'seconds':>8}")
     for table in sorted(rows):
-        print(f"{table:<{width}}  {rows[table]:>12,}")
-    print(f"{'total':<{width}}  {sum(rows.values()):>12,}  in {seconds:.1f}s")
+        took = f"{seconds[table]:8.1f}" if table in seconds else f"{'':>8}"
+        print(f"{table:<{width}}  {rows[table]:>12,}  {took}")
+    print(f"{'total':<{width}}  {sum(rows.values()):>12,}  {summary.seconds:8.1f}")
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ from typing import Any
 
 import dlt
 import pendulum
+import pyarrow as pa
 from dlt.common.pipeline import LoadInfo
 from dlt.pipeline.exceptions import PipelineStepFailed
 
@@ -16,7 +17,7 @@ from pipelines.lock import PipelineLock
 from sources.pendo import pendo_source
 from sources.pendo.config import validate_resources
 from sources.pendo.errors import ConfigError, PendoError
-from sources.pendo.settings import DEFAULT_RESOURCES, ROLLUP_SOURCES, SINGLE_EVENT_SOURCES
+from sources.pendo.settings import DEFAULT_RESOURCES, ROLLUP_SOURCES, SINGLE_EVENT_SOURCES, TOMBSTONE_COLUMN
 
 PIPELINE_NAME = "pendo"
 DEFAULT_DATASET = "pendo_data"  # not "pendo": DuckDB cannot tell a schema from the catalog pendo.duckdb
@@ -32,12 +33,15 @@ class RunSummary:
 
     rows: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+    table_seconds: dict[str, float] = field(default_factory=dict)  # extraction time per resource
     load_info: LoadInfo | None = None
     skipped_chunks: int = 0
 
     def add(self, other: RunSummary) -> None:
         for table, count in other.rows.items():
             self.rows[table] = self.rows.get(table, 0) + count
+        for table, seconds in other.table_seconds.items():
+            self.table_seconds[table] = self.table_seconds.get(table, 0.0) + seconds
         self.seconds += other.seconds
 
 
@@ -51,6 +55,9 @@ def make_pipeline(
 ) -> dlt.Pipeline:
     if destination not in DESTINATIONS:
         raise ConfigError(f"unknown destination {destination!r}; choose from {', '.join(DESTINATIONS)}")
+    # Arrow tables (the rollup fast path) skip dlt's row normalizer, which is what adds _dlt_load_id; keep it, so
+    # every table says which load wrote each row (status and audits read it).
+    dlt.config["normalize.parquet_normalizer.add_dlt_load_id"] = True
     target: Any = destination
     if destination_config:
         target = getattr(dlt.destinations, destination)(**destination_config)
@@ -78,6 +85,9 @@ def run(
 def _run_locked(pipeline: dlt.Pipeline, names: Sequence[str], full_refresh: bool, source_args: dict) -> RunSummary:
     started = time.monotonic()
     source = pendo_source(**source_args).with_resources(*names)
+    meter = _RowMeter()
+    for name in names:
+        source.resources[name].add_map(meter.step(name))
     try:
         _finish_pending(pipeline)
         info = pipeline.run(
@@ -91,7 +101,36 @@ def _run_locked(pipeline: dlt.Pipeline, names: Sequence[str], full_refresh: bool
     trace = pipeline.last_trace
     if trace and trace.last_normalize_info:
         summary.rows = {t: n for t, n in trace.last_normalize_info.row_counts.items() if not t.startswith("_dlt")}
+    summary.rows.update(meter.rows)  # resource tables: real rows, without the bucket delete markers
+    summary.table_seconds = meter.seconds()
     return summary
+
+
+class _RowMeter:
+    """Counts the rows each resource yields (not the delete markers) and how long it took to yield them."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, int] = {}
+        self._first: dict[str, float] = {}
+        self._last: dict[str, float] = {}
+
+    def step(self, table: str) -> Callable[[Any], Any]:
+        self.rows[table] = 0
+
+        def count(item: Any) -> Any:
+            now = time.monotonic()
+            self._first.setdefault(table, now)
+            self._last[table] = now
+            if isinstance(item, pa.Table):
+                self.rows[table] += 0 if TOMBSTONE_COLUMN in item.column_names else item.num_rows
+            elif isinstance(item, dict):
+                self.rows[table] += 0 if item.get(TOMBSTONE_COLUMN) else 1
+            return item
+
+        return count
+
+    def seconds(self) -> dict[str, float]:
+        return {t: self._last[t] - self._first[t] for t in self._first}
 
 
 def _finish_pending(pipeline: dlt.Pipeline) -> None:

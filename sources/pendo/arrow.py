@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 from sources.pendo.settings import TOMBSTONE_COLUMN
 from sources.pendo.shaping import EPOCH_MS_FIELDS, snake_case
 
-TIMESTAMP = pa.timestamp("ms", tz="UTC")
+TIMESTAMP = pa.timestamp("us", tz="UTC")  # dlt's own timestamp precision: tables from any path concatenate
 JSON_FIELDS = ("parameters", "properties")
 BUCKET_COLUMNS = ("day", "hour")  # the merge key: never null
 
@@ -33,7 +33,7 @@ def rollup_table(rows: Sequence[dict[str, Any]]) -> pa.Table:
     columns, names = [], []
     for name, column in zip(table.column_names, table.columns, strict=True):
         if name in EPOCH_MS_FIELDS and (pa.types.is_integer(column.type) or pa.types.is_floating(column.type)):
-            column = pc.cast(pc.cast(column, pa.int64()), TIMESTAMP)
+            column = _ms_to_timestamp(column)
         elif pa.types.is_null(column.type):
             continue  # a field that is null on every row: nothing to type it by, dlt would drop it anyway
         columns.append(column)
@@ -41,6 +41,10 @@ def rollup_table(rows: Sequence[dict[str, Any]]) -> pa.Table:
     schema = pa.schema([pa.field(n, c.type, nullable=n not in BUCKET_COLUMNS) for n, c in zip(names, columns,
                                                                                            strict=True)])
     return pa.Table.from_arrays(columns, schema=schema)
+
+
+def _ms_to_timestamp(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    return pc.cast(pc.multiply(pc.cast(values, pa.int64()), 1000), TIMESTAMP)
 
 
 def _json_fields(row: dict[str, Any], fields: list[str]) -> dict[str, Any]:
@@ -54,5 +58,5 @@ def _json_fields(row: dict[str, Any], fields: list[str]) -> dict[str, Any]:
 def tombstone_table(period: str, bucket_ms: Sequence[int]) -> pa.Table:
     """Delete markers, one per bucket: the merge deletes the bucket's rows and inserts none of these."""
     schema = pa.schema([pa.field(period, TIMESTAMP, nullable=False), pa.field(TOMBSTONE_COLUMN, pa.bool_())])
-    return pa.table([pa.array(bucket_ms, type=pa.int64()).cast(TIMESTAMP), pa.array([True] * len(bucket_ms))],
+    return pa.table([_ms_to_timestamp(pa.array(bucket_ms, type=pa.int64())), pa.array([True] * len(bucket_ms))],
                     schema=schema)
