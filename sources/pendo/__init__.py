@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from typing import Any
+from urllib.parse import quote
 
 import dlt
 import pendulum
@@ -277,8 +278,6 @@ def _event_range(cfg: PendoConfig, state: dict, now: pendulum.DateTime) -> tuple
 
 
 def _path_id(visitor_id: str) -> str:
-    from urllib.parse import quote
-
     return quote(visitor_id, safe="")
 
 

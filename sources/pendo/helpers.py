@@ -19,7 +19,7 @@ from sources.pendo.aggregation import keyset_body, next_after, rollup_body
 from sources.pendo.arrow import rollup_table, tombstone_table
 from sources.pendo.client import PendoClient
 from sources.pendo.config import PendoConfig
-from sources.pendo.errors import WindowTooLargeError
+from sources.pendo.errors import PendoResponseError, WindowTooLargeError
 from sources.pendo.settings import MIN_SPLIT_MS, PEOPLE_CURSOR, TOMBSTONE_COLUMN
 from sources.pendo.shaping import MetadataSchema, flatten_metadata, shape
 from sources.pendo.spool import RowSpool
@@ -36,8 +36,6 @@ def fetch_entities(client: PendoClient, endpoint: str, app_ids: tuple[int, ...] 
     """One GET for all apps (``expand=*``); lists have no pagination in Pendo."""
     rows = client.get_json(f"/{endpoint}", params={"expand": "*"})
     if not isinstance(rows, list):
-        from sources.pendo.errors import PendoResponseError
-
         raise PendoResponseError(f"GET /api/v1/{endpoint} answered a {type(rows).__name__}, expected a JSON array")
     if app_ids:
         wanted = set(app_ids)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from urllib.parse import quote
 
 import pendulum
 
@@ -59,3 +60,22 @@ def test_windows_larger_than_a_day_give_the_same_rows(loader) -> None:
     load: Loader = loader()
     load.run(["page_events"], window_days=7)
     assert load.rollup_rows("page_events") == load.truth_rollup_rows("page_events")
+
+
+def test_visitor_history_is_off_by_default_and_loads_each_visitor_day_when_asked(loader) -> None:
+    load: Loader = loader()
+    load.run()
+    assert "visitor_history" not in load.pipeline().default_schema.tables
+    info = load.sim.info()
+    start = pendulum.from_timestamp(info["now_ms"] / 1000, tz=info["tz"]).subtract(days=1).to_date_string()
+    load.run(["visitor_history"], start_date=start)
+    loaded = Counter(r[0] for r in load.query(f"SELECT visitor_id FROM {load.table('visitor_history')}"))
+    expected: Counter = Counter()
+    day_starts = [pendulum.parse(start, tz=info["tz"]), pendulum.parse(start, tz=info["tz"]).add(days=1)]
+    for visitor in load.sim.truth("visitors", include_anonymous=False):
+        vid = visitor["visitorId"]
+        for day in day_starts:
+            items = load.sim.api("GET", f"visitor/{quote(vid, safe='')}/history",
+                                 params={"starttime": int(day.timestamp() * 1000)}).json()
+            expected[vid] += len(items)
+    assert +loaded == +expected and sum(expected.values()) > 0
