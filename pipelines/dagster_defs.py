@@ -15,14 +15,16 @@ table kept current (put downstream dependencies on it), ``pendo_backfill/<table>
 reloaded. One multi-asset per role, not one asset per table: a partition is one dlt load of the selected tables
 (one Pendo clock query, one commit); selecting fewer tables in Dagster reloads only those.
 
-DuckDB takes one writer at a time: runs against one DuckDB file must be serialized with the run tag
-``pendo-elt/writer`` (see ``tag_concurrency_limits`` in the README); real parallelism needs Postgres or Snowflake.
+DuckDB takes one writer at a time: runs against one DuckDB file must be serialized, by limiting the concurrency
+pool ``pendo_elt_duckdb`` of both assets to 1 (``dagster instance concurrency set pendo_elt_duckdb 1``) or runs
+tagged ``pendo-elt/writer: duckdb`` (``tag_concurrency_limits`` in dagster.yaml); real parallelism needs Postgres
+or Snowflake. On an empty dataset, load one partition (or the incremental job) before a parallel backfill.
 
 Settings, read when the code location loads (the same names as the CLI where there is one):
 ``PENDO_ELT_DESTINATION`` (duckdb), ``PENDO_ELT_DATASET`` (pendo_data), ``PENDO_ELT_PIPELINES_DIR`` (dlt's
 default), ``PENDO_ELT_PARTITIONS_START`` (first partition; default ``sources.pendo.start_date``, else 90 days
-ago), ``PENDO_ELT_INCREMENTAL_CRON`` (``0 * * * *``); DuckDB's file ``DESTINATION__DUCKDB__CREDENTIALS``
-(./pendo.duckdb); Pendo itself ``SOURCES__PENDO__*`` or ``.dlt/`` as for ``pendo-elt``.
+ago), ``PENDO_ELT_INCREMENTAL_CRON`` (``15 * * * *``, UTC); DuckDB's file ``DESTINATION__DUCKDB__CREDENTIALS``
+(./pendo.duckdb); Pendo itself ``SOURCES__PENDO__*`` or ``.dlt/`` of the working directory, as ``pendo-elt``.
 """
 
 # No `from __future__ import annotations`: Dagster reads the context and resource annotations at definition time.
@@ -38,20 +40,20 @@ import pendulum
 from dagster import AssetExecutionContext
 from dlt.common.schema import Schema
 
+from pipelines import redact
 from pipelines.run import BACKFILL_RESOURCES, DEFAULT_DATASET, DESTINATIONS, PIPELINE_NAME, make_pipeline
 from pipelines.run import backfill as run_backfill
 from pipelines.run import run as run_incremental
+from sources.pendo.access import configured_secret
 from sources.pendo.errors import ConfigError, PendoError
 from sources.pendo.settings import DEFAULT_RESOURCES, DEFAULT_TIMEZONE
 
-os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
-os.environ.setdefault("RUNTIME__LOG_LEVEL", "ERROR")  # as the CLI: dlt's chatter; pendo-elt logs retries itself
-
 RESOURCE_KEY = "pendo_elt"
 WRITER_TAG = "pendo-elt/writer"  # value: the destination; limit it to 1 for DuckDB
+POOL_PREFIX = "pendo_elt_"  # + destination: the concurrency pool of both assets; limit pendo_elt_duckdb to 1
 BACKFILL_PREFIX = "pendo_backfill"
 INCREMENTAL_PREFIX = "pendo"
-DEFAULT_CRON = "0 * * * *"
+DEFAULT_CRON = "15 * * * *"  # hourly, as the cron example in the README
 DEFAULT_PARTITIONS_DAYS_AGO = 90
 
 
@@ -74,37 +76,41 @@ class PendoELT(dg.ConfigurableResource):
         The staging dataset is where dlt's delete-insert merge stages rows: two loads sharing one would truncate
         and merge each other's rows, so each partition gets ``<dataset>_staging_<partition>`` (dropped after).
         """
-        config: dict[str, Any] = {}
+        config: dict[str, Any] = {"staging_dataset_name_layout": f"%s_staging_{name.removeprefix('pendo_')}"}
         if self.destination == "duckdb":
-            config["credentials"] = self._duckdb_file()  # dlt's default would be <pipeline name>.duckdb
-        pipeline = make_pipeline(self.destination, self.dataset, self.pipelines_dir, pipeline_name=name,
-                                 destination_config=config)
-        _seed_schema(pipeline)
-        return pipeline
+            config["credentials"] = self._duckdb_file()
+        return make_pipeline(self.destination, self.dataset, self.pipelines_dir, pipeline_name=name,
+                             destination_config=config)
 
-    def _duckdb_file(self) -> str:
+    def _duckdb_file(self) -> Any:
+        """One file for every pipeline: dlt's default would be ``<pipeline name>.duckdb`` for each partition."""
         configured = self.duckdb_path or dlt.secrets.get("destination.duckdb.credentials")
-        if configured and not isinstance(configured, str):
-            return configured  # a credentials object or connection: dlt knows what to do with it
+        if configured and (not isinstance(configured, str) or "://" in configured or configured.startswith(":")):
+            return configured  # a connection string, :memory: or a credentials object: dlt knows what to do
         return str(Path(configured or f"{PIPELINE_NAME}.duckdb").absolute())
 
 
-def _seed_schema(pipeline: dlt.Pipeline) -> None:
+def _seed_schema(pipeline: dlt.Pipeline) -> bool:
     """Start a fresh partition pipeline from the dataset's own ``pendo`` schema.
 
     dlt restores a pipeline on a fresh machine with the newest stored schema of its name, whichever pipeline
     stored it; a partition that started from an empty schema would store one with the event tables only, and
-    ``pendo-elt status`` on a fresh machine would then list only those. Seeded, it stores a superset or nothing.
+    ``pendo-elt status`` on a fresh machine would then list only those. Seeded, it stores a superset or nothing,
+    and infers no column type that contradicts the table's (a text value of a bigint column goes to its variant
+    column, as in the ``pendo`` pipeline). False when the dataset has no schema to start from.
     """
     if pipeline.schema_names:
-        return
+        return True
     try:
         with pipeline.destination_client() as client:
-            stored = client.get_stored_schema("pendo") if client.is_storage_initialized() else None  # type: ignore[attr-defined]
+            ready = client.is_storage_initialized()
+            stored = client.get_stored_schema("pendo") if ready else None  # type: ignore[attr-defined]
     except Exception:  # noqa: BLE001 - an empty or unreachable destination: the load says what is wrong
-        return
-    if stored is not None:
-        pipeline._inject_schema(Schema.from_dict(json.loads(stored.schema)))  # noqa: SLF001 - no public way
+        return False
+    if stored is None:
+        return False
+    pipeline._inject_schema(Schema.from_dict(json.loads(stored.schema)))  # noqa: SLF001 - no public way
+    return True
 
 
 def _drop_staging(pipeline: dlt.Pipeline) -> None:
@@ -114,6 +120,20 @@ def _drop_staging(pipeline: dlt.Pipeline) -> None:
                 client.drop_dataset()
     except Exception as exc:  # noqa: BLE001 - leftovers cost space, not correctness; the next run reuses it
         dg.get_dagster_logger().warning(f"could not drop the staging dataset of {pipeline.pipeline_name}: {exc}")
+
+
+_REDACTED: set[str] = set()
+
+
+def _redact_logs() -> None:
+    """Mask the configured integration key in every log line of this run process, as ``pendo-elt`` does."""
+    try:
+        secret = configured_secret()
+    except Exception:  # noqa: BLE001 - a missing key is reported by the run that needs it
+        return
+    if secret and secret not in _REDACTED:
+        _REDACTED.add(secret)
+        redact.install([secret])
 
 
 def _failure(exc: PendoError) -> dg.Failure:
@@ -157,7 +177,8 @@ def build_definitions(
     timezone = timezone or dlt.config.get("sources.pendo.subscription_timezone") or DEFAULT_TIMEZONE
     daily = dg.DailyPartitionsDefinition(start_date=_partitions_start(partitions_start), timezone=str(timezone))
     kinds = {"dlt", destination}
-    tags = {WRITER_TAG: destination}
+    tags = {WRITER_TAG: destination}  # run tags of the jobs and the schedule: for run tag_concurrency_limits
+    pool = f"{POOL_PREFIX}{destination}"  # op concurrency pool: holds however a run was launched (UI, backfill)
 
     @dg.multi_asset(
         name="pendo_backfill",
@@ -167,14 +188,16 @@ def build_definitions(
         partitions_def=daily,
         backfill_policy=dg.BackfillPolicy.multi_run(1),  # a run per day: the unit Dagster spreads over workers
         can_subset=True,
-        op_tags=tags,
+        pool=pool,
         # Partitions that start together on an empty dataset race to create its tables (Postgres: "duplicate key
         # value violates unique constraint pg_type_typname_nsp_index"); a retry finds them made. Pendo's own
         # errors were already retried request by request and fail at once (Failure(allow_retries=False)).
-        retry_policy=dg.RetryPolicy(max_retries=2, delay=5, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS),
+        retry_policy=dg.RetryPolicy(max_retries=2, delay=5, backoff=dg.Backoff.EXPONENTIAL,
+                                    jitter=dg.Jitter.PLUS_MINUS),
     )
     def pendo_backfill(context: AssetExecutionContext, pendo_elt: PendoELT) -> Iterator[dg.MaterializeResult]:
         """Reload the partition's day(s) of the selected event tables; incremental cursors stay where they are."""
+        _redact_logs()
         window = context.partition_time_window
         first, last = window.start.date().isoformat(), window.end.date().isoformat()
         days = (window.end.date() - window.start.date()).days
@@ -182,6 +205,11 @@ def build_definitions(
         keys = sorted(context.selected_asset_keys, key=lambda k: k.path[-1])
         tables = [k.path[-1] for k in keys]
         pipeline = pendo_elt.partition_pipeline(name)
+        if not _seed_schema(pipeline):
+            context.log.warning(
+                f"dataset {pendo_elt.dataset} holds no pendo tables yet: partitions started together on it race to "
+                "create them and may infer different column types; load one partition (or the incremental job) "
+                "first, then backfill in parallel")
         context.log.info(f"backfill {first}..{last} of {', '.join(tables)} with pipeline {name}")
         try:
             summary = run_backfill(pipeline, first, last, tables, chunk_days=1)
@@ -198,12 +226,13 @@ def build_definitions(
                             description=f"{t}, kept current by the incremental run (pendo-elt run).")
                for t in DEFAULT_RESOURCES],
         can_subset=True,
-        op_tags=tags,
+        pool=pool,
     )
     def pendo_incremental(
         context: AssetExecutionContext, pendo_elt: PendoELT
     ) -> Iterator[dg.MaterializeResult]:
         """The incremental run of the selected tables, from the cursors in the destination."""
+        _redact_logs()
         keys = sorted(context.selected_asset_keys, key=lambda k: k.path[-1])
         try:
             summary = run_incremental(pendo_elt.incremental_pipeline(), [k.path[-1] for k in keys])
