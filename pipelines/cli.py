@@ -77,6 +77,17 @@ def build_parser() -> argparse.ArgumentParser:
                                  help="rows, last load, cursor and lag per table, read from the destination")
     destination_options(status)
 
+    models = commands.add_parser("models", formatter_class=fmt,
+                                 help="build the dbt models (staging and marts) on the loaded dataset and test them")
+    destination_options(models)
+    models.add_argument("--timezone", default=None,
+                        help="calendar time zone (None: sources.pendo.subscription_timezone, else UTC)")
+
+    report = commands.add_parser("report", formatter_class=fmt,
+                                 help="write one self-contained HTML page of charts from the marts")
+    destination_options(report)
+    report.add_argument("--out", default="report.html", help="HTML file to write")
+
     simulate = commands.add_parser("simulate", help="run the local Pendo API simulator until stopped",
                                    formatter_class=fmt)
     from simulator.main import add_arguments
@@ -88,6 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--scale", choices=("tiny", "small", "medium", "large"), default="small",
                       help="simulated subscription size")
     demo.add_argument("--duckdb", default="pendo.duckdb", help="DuckDB file to load into")
+    demo.add_argument("--report", default="report.html", help="HTML report to write")
     return parser
 
 
@@ -100,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     redactor = _install_redaction()
     handlers: dict[str, Callable[[argparse.Namespace], int]] = {
         "run": _cmd_run, "backfill": _cmd_backfill, "check": _cmd_check, "status": _cmd_status,
-        "simulate": _cmd_simulate, "demo": _cmd_demo,
+        "models": _cmd_models, "report": _cmd_report, "simulate": _cmd_simulate, "demo": _cmd_demo,
     }
     try:
         return handlers[args.command](args)
@@ -219,6 +231,23 @@ def _cmd_status(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_models(args: argparse.Namespace) -> int:
+    from pipelines.models import run_models
+    from sources.pendo.access import configured_timezone
+
+    result = run_models(args.destination, args.dataset, timezone=args.timezone or configured_timezone())
+    print(result.summary())
+    return EXIT_OK
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from pipelines.report import write_report
+
+    path = write_report(args.destination, args.dataset, args.out)
+    print(f"report written to {path.resolve()}")
+    return EXIT_OK
+
+
 def _cmd_simulate(args: argparse.Namespace) -> int:
     from simulator.main import serve
 
@@ -228,7 +257,7 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
 def _cmd_demo(args: argparse.Namespace) -> int:
     from pipelines.demo import demo
 
-    return demo(scale=args.scale, duckdb_path=args.duckdb)
+    return demo(scale=args.scale, duckdb_path=args.duckdb, report_path=args.report)
 
 
 def _print_summary(summary: RunSummary) -> None:

@@ -32,7 +32,7 @@ ADAPTER_MODULES = {"duckdb": "dbt.adapters.duckdb", "postgres": "dbt.adapters.po
 MARTS = ("daily_activity_visitor", "daily_activity_account", "active_users", "feature_adoption", "page_usage",
          "guide_funnel", "nps", "retention", "account_health")
 STAGING_SUFFIX = "_staging"  # dbt's custom schema "staging" lands in <target_schema>_staging
-_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]{0,62}$")
+_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")  # dlt datasets are lower snake_case
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
@@ -229,7 +229,7 @@ def _dlt_credentials(destination: str, dataset: str) -> Any:
 # --- validation -------------------------------------------------------------------------------------------
 def _check_identifier(what: str, value: str) -> None:
     if not _IDENTIFIER.match(value or ""):
-        raise ConfigError(f"{what} must be a plain SQL identifier (letters, digits, _), got {value!r}")
+        raise ConfigError(f"{what} must be a lower-case SQL identifier (a-z, 0-9, _), got {value!r}")
 
 
 def _check_timezone(timezone: str) -> None:

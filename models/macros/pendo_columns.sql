@@ -47,3 +47,32 @@
 {% macro pendo_latest_load_first(names, fallback) -%}
   {%- if '_dlt_load_id' in names -%}_dlt_load_id desc, {% endif -%}{{ fallback }}
 {%- endmacro %}
+
+{#- `column` when the table has it, else a typed NULL (dlt creates a column only once it saw a value). -#}
+{% macro pendo_col(names, column, data_type='varchar', qualifier=none) -%}
+  {%- if column in names or not execute -%}{% if qualifier %}{{ qualifier }}.{% endif %}{{ column }}
+  {%- else -%}cast(null as {{ pendo_type(data_type) }}){%- endif -%}
+{%- endmacro %}
+
+{#- The loaded table, or an empty relation with the given columns when the loader never created it
+    (a subscription without polls, track events, ...): the models then build, empty. -#}
+{% macro pendo_source(table, columns) -%}
+  {%- set relation = source('pendo', table) -%}
+  {%- if execute and adapter.get_relation(relation.database, relation.schema, relation.identifier) is none -%}
+    (select
+    {%- for name, data_type in columns.items() %}
+      cast(null as {{ pendo_type(data_type) }}) as {{ name }}{% if not loop.last %},{% endif %}
+    {%- endfor %}
+    where 1 = 0)
+  {%- else -%}
+    {{ relation }}
+  {%- endif -%}
+{%- endmacro %}
+
+{% macro pendo_type(data_type) -%}
+  {%- if data_type == 'timestamptz' -%}{{ return(adapter.dispatch('pendo_timestamptz_type', 'pendo_elt')()) }}
+  {%- else -%}{{ return(data_type) }}{%- endif -%}
+{%- endmacro %}
+
+{% macro default__pendo_timestamptz_type() %}{{ return('timestamp with time zone') }}{% endmacro %}
+{% macro snowflake__pendo_timestamptz_type() %}{{ return('timestamp_tz') }}{% endmacro %}

@@ -4,12 +4,38 @@
     page/feature/track type). A row loaded twice (an overlapping standalone load) is kept once, from the
     latest load. Tombstones (_pendo_deleted) are never data. Times are wall-clock in the subscription zone. -#}
 {% macro pendo_stage_rollup(table, entity_column=none, extra_columns=[]) -%}
-{%- set identity = ['visitor_id', 'account_id', 'app_id', 'day', 'server', 'remote_ip', 'user_agent'] -%}
-{%- if entity_column %}{% set identity = identity + [entity_column] %}{% endif -%}
 {%- set names = pendo_column_names(source('pendo', table)) -%}
+{#- Tables loaded with period = "hour" have an `hour` bucket instead of `day`; both roll up to local days. -#}
+{%- set bucket = 'hour' if ('hour' in names and 'day' not in names) else 'day' -%}
+{%- set identity = ['visitor_id', 'account_id', 'app_id', 'bucket_start', 'server', 'remote_ip', 'user_agent'] -%}
+{%- if entity_column %}{% set identity = identity + [entity_column] %}{% endif -%}
+{%- set empty = {'visitor_id': 'varchar', 'account_id': 'varchar', 'app_id': 'bigint', 'day': 'timestamptz',
+                 'server': 'varchar', 'remote_ip': 'varchar', 'user_agent': 'varchar', 'num_events': 'bigint',
+                 'num_minutes': 'bigint', 'first_time': 'timestamptz', 'last_time': 'timestamptz'} -%}
+{%- if entity_column %}{% do empty.update({entity_column: 'varchar'}) %}{% endif -%}
 with source as (
-    select *
-    from {{ source('pendo', table) }}
+    select
+        visitor_id,
+        {{ pendo_col(names, 'account_id') }} as account_id,
+        app_id,
+        {{ bucket }} as bucket_start,
+        {{ pendo_col(names, 'server') }} as server,
+        {{ pendo_col(names, 'remote_ip') }} as remote_ip,
+        {{ pendo_col(names, 'user_agent') }} as user_agent,
+        {%- if entity_column %}
+        {{ entity_column }},
+        {%- endif %}
+        {%- for column in extra_columns %}
+        {{ pendo_col(names, column) }} as {{ column }},
+        {%- endfor %}
+        {{ pendo_col(names, 'first_time', 'timestamptz') }} as first_time,
+        {{ pendo_col(names, 'last_time', 'timestamptz') }} as last_time,
+        num_events,
+        {{ pendo_col(names, 'num_minutes', 'bigint') }} as num_minutes
+        {%- if '_dlt_load_id' in names %},
+        _dlt_load_id
+        {%- endif %}
+    from {{ pendo_source(table, empty) }} as loaded
     where {{ pendo_not_deleted(names) }}
 ),
 
@@ -37,12 +63,12 @@ select
     {%- if entity_column %}
     {{ entity_column }},
     {%- endif %}
-    {{ pendo_local_date('day') }} as activity_date,
-    {{ pendo_local_ts('day') }} as day_started_at,
+    {{ pendo_local_date('bucket_start') }} as activity_date,
+    {{ pendo_local_ts('bucket_start') }} as bucket_started_at,
     {{ pendo_local_ts('first_time') }} as first_event_at,
     {{ pendo_local_ts('last_time') }} as last_event_at,
     cast(num_events as bigint) as num_events,
-    cast(num_minutes as bigint) as num_minutes,
+    cast(coalesce(num_minutes, 0) as bigint) as num_minutes,
     server,
     remote_ip,
     user_agent,
@@ -55,27 +81,35 @@ where row_rank = 1
 {%- endmacro %}
 
 {#- Staging of an object list (pages, features, track types, guides): the latest version of each id. -#}
-{% macro pendo_stage_entity(table, id_alias, extra_columns=[]) -%}
+{% macro pendo_stage_entity(table, id_alias, extra_columns={}) -%}
 {%- set names = pendo_column_names(source('pendo', table)) -%}
+{%- set empty = {'id': 'varchar', 'app_id': 'bigint', 'name': 'varchar', 'kind': 'varchar',
+                 'created_at': 'timestamptz', 'last_updated_at': 'timestamptz'} -%}
+{%- do empty.update(extra_columns) -%}
 with ranked as (
     select
-        source.*,
+        loaded.*,
         row_number() over (
-            partition by id order by {{ pendo_latest_load_first(names, 'last_updated_at desc nulls last') }}
+            partition by id order by {{ pendo_latest_load_first(names, pendo_col(names, 'last_updated_at', 'timestamptz')
+                                                               ~ ' desc nulls last') }}
         ) as row_rank
-    from {{ source('pendo', table) }} as source
+    from {{ pendo_source(table, empty) }} as loaded
 )
 
 select
     id as {{ id_alias }},
     app_id,
-    name,
-    kind,
-    {%- for column in extra_columns %}
-    {{ column }},
+    {{ pendo_col(names, 'name') }} as name,
+    {{ pendo_col(names, 'kind') }} as kind,
+    {%- for column, data_type in extra_columns.items() %}
+    {%- if data_type == 'timestamptz' %}
+    {{ pendo_local_ts(pendo_col(names, column, data_type)) }} as {{ column }},
+    {%- else %}
+    {{ pendo_col(names, column, data_type) }} as {{ column }},
+    {%- endif %}
     {%- endfor %}
-    {{ pendo_local_ts('created_at') }} as created_at,
-    {{ pendo_local_ts('last_updated_at') }} as last_updated_at
+    {{ pendo_local_ts(pendo_col(names, 'created_at', 'timestamptz')) }} as created_at,
+    {{ pendo_local_ts(pendo_col(names, 'last_updated_at', 'timestamptz')) }} as last_updated_at
 from ranked
 where row_rank = 1
 {%- endmacro %}

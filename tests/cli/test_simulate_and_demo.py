@@ -49,11 +49,15 @@ def test_simulate_makes_up_a_key_when_none_is_given() -> None:
 
 
 def test_demo_loads_the_simulator_into_duckdb_and_prints_a_summary(tmp_path: Path) -> None:
-    target = tmp_path / "pendo.duckdb"
-    result = subprocess.run([str(BIN / "pendo-elt"), "demo", "--scale", "tiny", "--duckdb", str(target)],
+    target, report = tmp_path / "pendo.duckdb", tmp_path / "report.html"
+    result = subprocess.run([str(BIN / "pendo-elt"), "demo", "--scale", "tiny", "--duckdb", str(target),
+                             "--report", str(report)],
                             capture_output=True, text=True, timeout=600, cwd=Path(__file__).parents[2])
     assert result.returncode == 0, result.stderr
     assert "page_events" in result.stdout and "total" in result.stdout
+    assert f"report: {report}" in result.stdout and "tests passed" in result.stdout
+    html = report.read_text()
+    assert "<svg" in html and "http://" not in html.replace("http://www.w3.org", "")
     with duckdb.connect(str(target), read_only=True) as con:
         printed = {line.split()[0]: int(line.split()[1].replace(",", "")) for line in result.stdout.splitlines()
                    if line.startswith(("page_events ", "visitors "))}

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
 
 from pipelines.models import ModelsResult, run_models
@@ -75,6 +76,7 @@ class Scenario:
     truth: Truth
     built: dict[str, Built]
     skipped: dict[str, str]
+    failure: BaseException | None  # run_models on a DuckDB file without the loaded tables
 
 
 @pytest.fixture(scope="session")
@@ -100,18 +102,32 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scenario]:
                                     work_dir=workdir / "dbt-postgres")
                 return Built("postgres", result)
 
+            def failing_flow() -> BaseException | None:
+                """A build that must fail, run alongside the loads (it mostly waits on dbt starting up)."""
+                empty = workdir / "empty.duckdb"
+                duckdb.connect(str(empty)).close()
+                try:
+                    run_models("duckdb", "pendo_data", duckdb_path=str(empty), work_dir=workdir / "dbt-failing")
+                except Exception as exc:  # noqa: BLE001 - the test inspects whatever was raised
+                    return exc
+                return None
+
             flows = {"duckdb": duckdb_flow} if pg_reason else {"duckdb": duckdb_flow, "postgres": postgres_flow}
-            with ThreadPoolExecutor(max_workers=len(flows)) as pool:
+            with ThreadPoolExecutor(max_workers=len(flows) + 1) as pool:
+                failing = pool.submit(failing_flow)
                 futures = {name: pool.submit(flow) for name, flow in flows.items()}
                 built = {name: future.result() for name, future in futures.items()}
+                failure = failing.result()
             truth = Truth.fetch(sim)
-        yield Scenario(truth, built, {"postgres": pg_reason} if pg_reason else {})
+        yield Scenario(truth, built, {"postgres": pg_reason} if pg_reason else {}, failure)
     finally:
         if pg_reason is None:
             import psycopg2
 
             with psycopg2.connect(PG_URL) as conn, conn.cursor() as cursor:
-                for schema in (pg_dataset, f"{pg_dataset}_analytics", f"{pg_dataset}_analytics_staging"):
+                # the dataset, dlt's merge staging dataset, the marts and the models' staging schema
+                for schema in (pg_dataset, f"{pg_dataset}_staging", f"{pg_dataset}_analytics",
+                               f"{pg_dataset}_analytics_staging"):
                     cursor.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+
 import pytest
 
 from pipelines.models import MARTS
@@ -39,7 +40,7 @@ def test_staging_holds_each_rollup_once_in_local_time(built: Built, truth: T.Tru
     expected = Counter((r["visitorId"], truth.day(r["day"]), truth.local(r["firstTime"]),
                         truth.local(r["lastTime"]), r["numEvents"], T.account_of(r)) for r in truth.events)
     assert warehouse == expected
-    day_starts = {r["day_started_at"] for r in built.rows("stg_pendo__events")}
+    day_starts = {r["bucket_started_at"] for r in built.rows("stg_pendo__events")}
     assert {(d.hour, d.minute) for d in day_starts} == {(0, 0)}, "day buckets start at local midnight"
 
 

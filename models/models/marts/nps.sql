@@ -79,11 +79,13 @@ counted as (
 )
 
 select
-    period_type,
-    poll_id,
-    guide_id,
-    period_start,
-    period_end,
+    counted.period_type,
+    counted.poll_id,
+    counted.guide_id,
+    guides.name as guide_name,
+    polls.question,
+    counted.period_start,
+    counted.period_end,
     cast(responses as bigint) as responses,
     cast(total_answers as bigint) as total_answers,
     cast(promoters as bigint) as promoters,
@@ -95,3 +97,7 @@ select
     100.0 * {{ pendo_ratio('promoters - detractors', 'responses') }} as nps,
     average_score
 from counted
+left join {{ ref('stg_pendo__polls') }} as polls
+    on polls.poll_id = counted.poll_id
+left join {{ ref('stg_pendo__guides') }} as guides
+    on guides.guide_id = counted.guide_id

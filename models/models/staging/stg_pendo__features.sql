@@ -1,1 +1,2 @@
-{{ pendo_stage_entity('features', 'feature_id', ['page_id', 'app_wide', 'is_core_event']) }}
+{{ pendo_stage_entity('features', 'feature_id', {'page_id': 'varchar', 'app_wide': 'boolean',
+                                                 'is_core_event': 'boolean'}) }}

@@ -1,28 +1,41 @@
 -- One row per guide event; an event loaded twice is kept once (latest load).
 {%- set names = pendo_column_names(source('pendo', 'guide_events')) %}
+{%- set optional = ['destination_step_id', 'guide_seen_reason', 'url', 'country', 'region', 'language'] %}
 with source as (
     select
-        source.*,
         coalesce(
-            event_id,
-            {{ pendo_surrogate_key(['visitor_id', 'guide_id', 'guide_step_id', 'type', 'browser_time']) }}
-        ) as guide_event_key
-    from {{ source('pendo', 'guide_events') }} as source
+            {{ pendo_col(names, 'event_id', 'varchar', 'loaded') }},
+            {{ pendo_surrogate_key(['loaded.visitor_id', 'loaded.guide_id', 'loaded.guide_step_id', 'loaded.type',
+                                    'loaded.browser_time']) }}
+        ) as guide_event_key,
+        loaded.type as guide_event_type,
+        loaded.guide_id,
+        loaded.guide_step_id,
+        loaded.visitor_id,
+        {{ pendo_col(names, 'account_id', 'varchar', 'loaded') }} as account_id,
+        {{ pendo_col(names, 'app_id', 'bigint', 'loaded') }} as app_id,
+        loaded.browser_time,
+        {%- for column in optional %}
+        {{ pendo_col(names, column, 'varchar', 'loaded') }} as {{ column }},
+        {%- endfor %}
+        {{ pendo_col(names, '_dlt_load_id', 'varchar', 'loaded') }} as load_id
+    from {{ pendo_source('guide_events', {'event_id': 'varchar', 'type': 'varchar', 'guide_id': 'varchar',
+                                          'guide_step_id': 'varchar', 'visitor_id': 'varchar',
+                                          'account_id': 'varchar', 'app_id': 'bigint',
+                                          'browser_time': 'timestamptz'}) }} as loaded
     where {{ pendo_not_deleted(names) }}
 ),
 
 ranked as (
     select
         source.*,
-        row_number() over (
-            partition by guide_event_key order by {{ pendo_latest_load_first(names, 'guide_event_key') }}
-        ) as row_rank
+        row_number() over (partition by guide_event_key order by load_id desc nulls last) as row_rank
     from source
 )
 
 select
     guide_event_key,
-    type as guide_event_type,
+    guide_event_type,
     guide_id,
     guide_step_id,
     destination_step_id,

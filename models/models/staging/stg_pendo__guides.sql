@@ -1,2 +1,2 @@
-{{ pendo_stage_entity('guides', 'guide_id', ['state', 'launch_method', 'is_multi_step',
-                                             pendo_local_ts('published_at') ~ ' as published_at']) }}
+{{ pendo_stage_entity('guides', 'guide_id', {'state': 'varchar', 'launch_method': 'varchar',
+                                             'is_multi_step': 'boolean', 'published_at': 'timestamptz'}) }}

@@ -1,1 +1,1 @@
-{{ pendo_stage_entity('pages', 'page_id', ['is_core_event', 'is_auto_tagged']) }}
+{{ pendo_stage_entity('pages', 'page_id', {'is_core_event': 'boolean', 'is_auto_tagged': 'boolean'}) }}

@@ -2,19 +2,29 @@
 {%- set names = pendo_column_names(source('pendo', 'poll_events')) %}
 with source as (
     select
-        source.*,
-        {{ pendo_surrogate_key(['visitor_id', 'guide_id', 'guide_step_id', 'poll_id', 'browser_time']) }}
-            as poll_event_key
-    from {{ source('pendo', 'poll_events') }} as source
+        {{ pendo_surrogate_key(['loaded.visitor_id', 'loaded.guide_id', 'loaded.guide_step_id', 'loaded.poll_id',
+                                'loaded.browser_time']) }} as poll_event_key,
+        loaded.poll_id,
+        loaded.guide_id,
+        {{ pendo_col(names, 'guide_step_id', 'varchar', 'loaded') }} as guide_step_id,
+        loaded.visitor_id,
+        {{ pendo_col(names, 'account_id', 'varchar', 'loaded') }} as account_id,
+        {{ pendo_col(names, 'app_id', 'bigint', 'loaded') }} as app_id,
+        loaded.browser_time,
+        {{ pendo_col(names, 'poll_type', 'varchar', 'loaded') }} as poll_type,
+        cast({{ pendo_col(names, 'poll_response', 'varchar', 'loaded') }} as varchar) as poll_response,
+        {{ pendo_col(names, '_dlt_load_id', 'varchar', 'loaded') }} as load_id
+    from {{ pendo_source('poll_events', {'poll_id': 'varchar', 'guide_id': 'varchar', 'guide_step_id': 'varchar',
+                                         'visitor_id': 'varchar', 'account_id': 'varchar', 'app_id': 'bigint',
+                                         'browser_time': 'timestamptz', 'poll_type': 'varchar',
+                                         'poll_response': 'varchar'}) }} as loaded
     where {{ pendo_not_deleted(names) }}
 ),
 
 ranked as (
     select
         source.*,
-        row_number() over (
-            partition by poll_event_key order by {{ pendo_latest_load_first(names, 'poll_event_key') }}
-        ) as row_rank
+        row_number() over (partition by poll_event_key order by load_id desc nulls last) as row_rank
     from source
 )
 

@@ -1,14 +1,18 @@
 -- One row per poll, with its guide and (when Pendo lists it) the step that shows it.
+{%- set poll_names = pendo_column_names(source('pendo', 'guides__polls')) %}
+{%- set guide_names = pendo_column_names(source('pendo', 'guides')) %}
 with polls as (
     select
         polls.id as poll_id,
         guides.id as guide_id,
-        polls.question,
-        polls.attributes__type as poll_type,
-        guides.last_updated_at,
-        guides._dlt_load_id
-    from {{ source('pendo', 'guides__polls') }} as polls
-    inner join {{ source('pendo', 'guides') }} as guides
+        {{ pendo_col(poll_names, 'question', 'varchar', 'polls') }} as question,
+        {{ pendo_col(poll_names, 'attributes__type', 'varchar', 'polls') }} as poll_type,
+        {{ pendo_col(guide_names, 'last_updated_at', 'timestamptz', 'guides') }} as guide_updated_at,
+        {{ pendo_col(guide_names, '_dlt_load_id', 'varchar', 'guides') }} as guide_load_id
+    from {{ pendo_source('guides__polls', {'id': 'varchar', 'question': 'varchar', 'attributes__type': 'varchar',
+                                           '_dlt_parent_id': 'varchar'}) }} as polls
+    inner join {{ pendo_source('guides', {'id': 'varchar', 'last_updated_at': 'timestamptz', '_dlt_id': 'varchar',
+                                          '_dlt_load_id': 'varchar'}) }} as guides
         on polls._dlt_parent_id = guides._dlt_id
 ),
 
@@ -16,8 +20,9 @@ step_polls as (
     select
         poll_ids.value as poll_id,
         min(steps.id) as step_id
-    from {{ source('pendo', 'guides__steps__poll_ids') }} as poll_ids
-    inner join {{ source('pendo', 'guides__steps') }} as steps
+    from {{ pendo_source('guides__steps__poll_ids', {'value': 'varchar', '_dlt_parent_id': 'varchar'}) }}
+        as poll_ids
+    inner join {{ pendo_source('guides__steps', {'id': 'varchar', '_dlt_id': 'varchar'}) }} as steps
         on poll_ids._dlt_parent_id = steps._dlt_id
     group by poll_ids.value
 ),
@@ -26,7 +31,7 @@ ranked as (
     select
         polls.*,
         row_number() over (
-            partition by polls.poll_id order by last_updated_at desc nulls last, _dlt_load_id desc
+            partition by polls.poll_id order by guide_updated_at desc nulls last, guide_load_id desc nulls last
         ) as row_rank
     from polls
 )
@@ -37,7 +42,7 @@ select
     step_polls.step_id,
     ranked.question,
     ranked.poll_type,
-    (ranked.poll_type = 'NumberScale') as is_nps
+    coalesce(ranked.poll_type = 'NumberScale', false) as is_nps
 from ranked
 left join step_polls
     on step_polls.poll_id = ranked.poll_id

@@ -1,0 +1,524 @@
+"""``pendo-elt report``: one self-contained HTML page of charts built from the marts of ``pendo-elt models``.
+
+The page needs no network to be viewed: styles are inline and every chart is an inline SVG drawn here
+(hover a point or a bar for its value: SVG ``<title>`` tooltips, no JavaScript).
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from pipelines.models import _IDENTIFIER, _dlt_credentials, _postgres_env_from_url, default_target_schema
+from sources.pendo.errors import ConfigError, PendoError
+
+PALETTE = ("#2563eb", "#f97316", "#16a34a", "#9333ea", "#dc2626", "#0891b2", "#ca8a04", "#db2777")
+NPS_COLORS = {"detractors": "#dc2626", "passives": "#9ca3af", "promoters": "#16a34a"}
+TOP_N = 10
+MAX_APPS = 4
+
+
+class ReportError(PendoError):
+    """The marts could not be read (not built yet, wrong schema, no connection); one line."""
+
+
+def write_report(
+    destination: str,
+    dataset: str,
+    out_path: str | Path,
+    *,
+    duckdb_path: str | None = None,
+    postgres_credentials: str | None = None,
+    marts_schema: str | None = None,
+    title: str = "Pendo product analytics",
+) -> Path:
+    """Read the marts of ``dataset`` (schema ``marts_schema``, default ``<dataset>_analytics``) and write the page.
+
+    Connection arguments are those of :func:`pipelines.models.run_models`. Returns the written path.
+    """
+    schema = marts_schema or default_target_schema(dataset)
+    if not _IDENTIFIER.match(schema):
+        raise ConfigError(f"marts schema must be a lower-case SQL identifier, got {schema!r}")
+    query = _reader(destination, dataset, duckdb_path, postgres_credentials)
+    data = _load(query, schema, destination)
+    page = render(data, title=title, source=f"{destination} · {schema}")
+    path = Path(out_path).expanduser().resolve()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(page, encoding="utf-8")
+    return path
+
+
+# --- reading the marts --------------------------------------------------------------------------------
+Query = Callable[[str], list[dict[str, Any]]]
+
+
+def _reader(destination: str, dataset: str, duckdb_path: str | None, postgres_credentials: str | None) -> Query:
+    if destination == "duckdb":
+        import duckdb
+
+        path = Path(duckdb_path) if duckdb_path else Path(_dlt_credentials("duckdb", dataset).database)
+        path = path.expanduser().resolve()
+        if not path.is_file():
+            raise ConfigError(f"no DuckDB database at {path}: run `pendo-elt run` and `pendo-elt models` first")
+
+        def duck_query(sql: str) -> list[dict[str, Any]]:
+            with duckdb.connect(str(path), read_only=True) as conn:
+                cursor = conn.execute(sql)
+                names = [d[0] for d in cursor.description]
+                return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+        return duck_query
+    if destination == "postgres":
+        import psycopg2
+
+        if postgres_credentials:
+            env = _postgres_env_from_url(postgres_credentials)
+            params = {"host": env["PENDO_PG_HOST"], "port": int(env["PENDO_PG_PORT"]), "user": env["PENDO_PG_USER"],
+                      "password": env["PENDO_PG_PASSWORD"], "dbname": env["PENDO_PG_DATABASE"],
+                      "sslmode": env["PENDO_PG_SSLMODE"]}
+        else:
+            creds = _dlt_credentials("postgres", dataset)
+            params = {"host": creds.host, "port": int(creds.port or 5432), "user": creds.username,
+                      "password": creds.password or "", "dbname": creds.database}
+
+        def pg_query(sql: str) -> list[dict[str, Any]]:
+            with psycopg2.connect(connect_timeout=10, **params) as conn, conn.cursor() as cursor:
+                cursor.execute(sql)
+                names = [d[0] for d in cursor.description]
+                return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+        return pg_query
+    if destination == "snowflake":
+        import tempfile
+
+        from pipelines.run import make_pipeline
+
+        def sf_query(sql: str) -> list[dict[str, Any]]:
+            with tempfile.TemporaryDirectory(prefix="pendo-report-") as pipelines_dir:
+                pipeline = make_pipeline("snowflake", dataset, pipelines_dir)
+                with pipeline.sql_client() as client, client.execute_query(sql) as cursor:
+                    names = [d[0].lower() for d in cursor.description]
+                    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+        return sf_query
+    raise ConfigError(f"unknown destination {destination!r}; choose from duckdb, postgres, snowflake")
+
+
+@dataclass
+class ReportData:
+    active_users: list[dict[str, Any]]
+    features: list[dict[str, Any]]
+    pages: list[dict[str, Any]]
+    funnel: list[dict[str, Any]]
+    nps_overall: list[dict[str, Any]]
+    nps_weekly: list[dict[str, Any]]
+    retention: list[dict[str, Any]]
+    accounts: list[dict[str, Any]]
+
+
+def _load(query: Query, schema: str, destination: str) -> ReportData:
+    def run(sql: str) -> list[dict[str, Any]]:
+        try:
+            return query(sql.format(s=schema))
+        except PendoError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - driver errors differ per destination
+            text = " ".join(str(exc).split())[:300]
+            raise ReportError(f"cannot read the marts in {destination} schema {schema!r} (run `pendo-elt models` "
+                              f"first?): {text}") from None
+
+    usage = """
+        select {id} as id, max({name}) as name, sum(num_events) as events, sum(num_minutes) as minutes,
+               max(cumulative_visitors) as visitors
+        from {{s}}.{table} group by {id} order by sum(num_events) desc, {id} limit {n}"""
+    return ReportData(
+        active_users=run("select app_id, date_day, dau, wau, mau, stickiness, mau_window_complete "
+                         "from {s}.active_users order by app_id, date_day"),
+        features=run(usage.format(id="feature_id", name="feature_name", table="feature_adoption", n=TOP_N)),
+        pages=run(usage.format(id="page_id", name="page_name", table="page_usage", n=TOP_N)),
+        funnel=run("select guide_id, guide_name, step_number, step_count, step_name, seen_visitors, "
+                   "advanced_visitors, dismissed_visitors, snoozed_visitors, timed_out_visitors, completed_visitors, "
+                   "completion_rate from {s}.guide_funnel order by guide_name, guide_id, step_number"),
+        nps_overall=run("select poll_id, guide_id, guide_name, question, responses, promoters, passives, "
+                        "detractors, nps, period_start, period_end from {s}.nps where period_type = 'all' "
+                        "order by responses desc, poll_id"),
+        nps_weekly=run("select poll_id, period_start, responses, nps from {s}.nps where period_type = 'week' "
+                       "order by poll_id, period_start"),
+        retention=run("select cohort_week, week_number, cohort_visitors, active_visitors, retention_rate "
+                      "from {s}.retention order by cohort_week, week_number"),
+        accounts=run("select account_id, activity_trend, events_last_7d, events_prior_7d, active_visitors_last_7d, "
+                     "events_last_30d, last_active_date from {s}.account_health "
+                     "order by events_last_30d desc, account_id limit 15"),
+    )
+
+
+# --- page ---------------------------------------------------------------------------------------------
+CSS = """
+body{font:14px/1.45 -apple-system,BlinkMacSystemFont,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;margin:0;
+background:#f8fafc;color:#0f172a}
+header{background:#0f172a;color:#f8fafc;padding:20px 32px}header h1{margin:0;font-size:22px}
+header p{margin:4px 0 0;color:#cbd5e1}main{padding:16px 32px;max-width:1200px}
+section{background:#fff;border:1px solid #e2e8f0;border-radius:8px;padding:16px 20px;margin:16px 0}
+h2{font-size:17px;margin:0 0 4px}p.note{color:#64748b;margin:0 0 12px;font-size:13px}
+.kpis{display:flex;flex-wrap:wrap;gap:12px}.kpi{border:1px solid #e2e8f0;border-radius:8px;padding:10px 14px;
+min-width:130px}.kpi b{display:block;font-size:22px}.kpi span{color:#64748b;font-size:12px}
+.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(520px,1fr));gap:16px}
+table{border-collapse:collapse;font-size:13px}th,td{padding:4px 8px;text-align:right;border-bottom:1px solid #f1f5f9}
+th:first-child,td:first-child{text-align:left}svg{max-width:100%;height:auto;display:block}
+svg text{font-size:11px;fill:#334155}.empty{color:#94a3b8}
+.legend{font-size:12px;color:#334155}.swatch{display:inline-block;width:10px;height:10px;margin:0 4px 0 12px;
+border-radius:2px}
+"""
+
+
+def render(data: ReportData, *, title: str, source: str) -> str:
+    generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    days = sorted({r["date_day"] for r in data.active_users})
+    span = f"{days[0]} to {days[-1]}" if days else "no activity loaded"
+    sections = [
+        _kpis(data),
+        _active_users_section(data),
+        _usage_section(data),
+        _funnel_section(data),
+        _nps_section(data),
+        _retention_section(data),
+        _accounts_section(data),
+    ]
+    return (
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
+        f"<title>{_e(title)}</title><style>{CSS}</style></head><body>"
+        f"<header><h1>{_e(title)}</h1><p>{_e(span)} · dates in the subscription time zone · source {_e(source)} · "
+        f"generated {generated}</p></header><main>{''.join(sections)}</main></body></html>\n"
+    )
+
+
+def _kpis(data: ReportData) -> str:
+    by_app = _by_app(data.active_users)
+    cards = []
+    for app, rows in by_app.items():
+        last = rows[-1]
+        avg_stick = _mean([r["stickiness"] for r in rows if r["stickiness"] is not None and r["mau_window_complete"]])
+        cards.append(_kpi(_fmt_int(last["dau"]), f"DAU on {last['date_day']} · app {app}"))
+        cards.append(_kpi(_fmt_int(last["wau"]), f"WAU · app {app}"))
+        cards.append(_kpi(_fmt_int(last["mau"]), f"MAU · app {app}"))
+        cards.append(_kpi(_pct(avg_stick), f"avg stickiness (full windows) · app {app}"))
+    for poll in data.nps_overall[:2]:
+        label = f"NPS · {poll['guide_name'] or poll['poll_id']} · {_fmt_int(poll['responses'])} respondents"
+        cards.append(_kpi(f"{float(poll['nps']):+.0f}", label))
+    if not cards:
+        return _section("Overview", "", "<p class=empty>No data in the marts yet.</p>")
+    return _section("Overview", "Latest day per app, and NPS over the loaded range.",
+                    f"<div class=kpis>{''.join(cards)}</div>")
+
+
+def _active_users_section(data: ReportData) -> str:
+    by_app = _by_app(data.active_users)
+    charts = []
+    for app, rows in by_app.items():
+        series = [(name, PALETTE[i], [(r["date_day"], float(r[key])) for r in rows])
+                  for i, (name, key) in enumerate((("DAU", "dau"), ("WAU", "wau"), ("MAU", "mau")))]
+        charts.append(f"<div><h3>App {_e(app)}</h3>{line_chart(series, y_format=_fmt_int)}</div>")
+    users = _section("Daily, weekly and monthly active users",
+                     "Distinct identified visitors active that day, in the trailing 7 days and in the trailing "
+                     "30 days, per app.", f"<div class=grid>{''.join(charts)}</div>" if charts else _EMPTY)
+    stick_series = [(f"app {app}", PALETTE[i % len(PALETTE)],
+                     [(r["date_day"], float(r["stickiness"])) for r in rows if r["stickiness"] is not None])
+                    for i, (app, rows) in enumerate(by_app.items())]
+    stick = _section("Stickiness (DAU / MAU)",
+                     "Share of the month's active visitors who came back that day. Early days have a MAU window "
+                     "shorter than 30 days.", line_chart(stick_series, y_format=_pct, y_max=1.0, width=1080, height=260)
+                     if stick_series else _EMPTY)
+    return users + stick
+
+
+def _usage_section(data: ReportData) -> str:
+    def bars(rows: list[dict[str, Any]]) -> str:
+        items = [(str(r["name"] or r["id"]), float(r["events"] or 0),
+                  f"{_fmt_int(r['events'])} events · {_fmt_int(r['visitors'])} visitors") for r in rows]
+        return hbar_chart(items) if items else _EMPTY
+
+    return _section(
+        "Top features and pages",
+        f"The {TOP_N} most used over the loaded range, by events; visitors are distinct visitors who used it.",
+        f"<div class=grid><div><h3>Features</h3>{bars(data.features)}</div>"
+        f"<div><h3>Pages</h3>{bars(data.pages)}</div></div>",
+    )
+
+
+def _funnel_section(data: ReportData) -> str:
+    guides: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for r in data.funnel:
+        guides[r["guide_id"]].append(r)
+    blocks = []
+    unseen = [rows for rows in guides.values() if not any(r["seen_visitors"] for r in rows)]
+    for rows in guides.values():
+        if any(rows is u for u in unseen):
+            continue
+        name = rows[0]["guide_name"] or rows[0]["guide_id"]
+        groups = [(f"Step {r['step_number']}", [("seen", float(r["seen_visitors"])),
+                                                ("advanced", float(r["advanced_visitors"])),
+                                                ("dismissed", float(r["dismissed_visitors"])),
+                                                ("snoozed", float(r["snoozed_visitors"]))]) for r in rows]
+        rate = rows[0]["completion_rate"]
+        blocks.append(f"<div><h3>{_e(name)}</h3><p class=note>{_fmt_int(rows[0]['completed_visitors'])} visitors "
+                      f"completed · completion rate {_pct(rate)}</p>{grouped_bar_chart(groups)}</div>")
+    hidden = f" {len(unseen)} guide(s) nobody saw are left out." if unseen else ""
+    return _section("Guide funnels", "Distinct visitors per step and outcome over the loaded range; completed = "
+                    f"advanced past the last step.{hidden}",
+                    f"<div class=grid>{''.join(blocks)}</div>" if blocks else _EMPTY)
+
+
+def _nps_section(data: ReportData) -> str:
+    if not data.nps_overall:
+        return _section("NPS", "", _EMPTY)
+    parts = []
+    for poll in data.nps_overall:
+        total = float(poll["responses"]) or 1.0
+        segments = [(k, float(poll[k]) / total, f"{k}: {_fmt_int(poll[k])}") for k in NPS_COLORS]
+        weekly = [(r["period_start"], float(r["nps"])) for r in data.nps_weekly if r["poll_id"] == poll["poll_id"]]
+        chart = line_chart([("weekly NPS", PALETTE[0], weekly)], y_min=-100.0, y_max=100.0,
+                           y_format=lambda v: f"{v:+.0f}", zero_line=True) if weekly else ""
+        name = poll["guide_name"] or f"poll {poll['poll_id']}"
+        question = f"“{poll['question']}” · " if poll["question"] else ""
+        parts.append(f"<div><h3>{_e(name)}: NPS {float(poll['nps']):+.1f}</h3>"
+                     f"<p class=note>{_e(question)}{_fmt_int(poll['responses'])} respondents ({poll['period_start']} "
+                     f"to {poll['period_end']})</p>{stacked_bar(segments)}{chart}</div>")
+    return _section("NPS", "Promoters answer 9-10, passives 7-8, detractors 0-6; each visitor counts once per "
+                    "period with their latest answer.", f"<div class=grid>{''.join(parts)}</div>")
+
+
+def _retention_section(data: ReportData) -> str:
+    if not data.retention:
+        return _section("Weekly retention", "", _EMPTY)
+    cohorts: dict[Any, dict[int, dict[str, Any]]] = defaultdict(dict)
+    for r in data.retention:
+        cohorts[r["cohort_week"]][int(r["week_number"])] = r
+    weeks = max(int(r["week_number"]) for r in data.retention) + 1
+    head = "".join(f"<th>W{w}</th>" for w in range(weeks))
+    body = []
+    for cohort, cells in cohorts.items():
+        size = next(iter(cells.values()))["cohort_visitors"]
+        tds = []
+        for w in range(weeks):
+            cell = cells.get(w)
+            if cell is None:
+                tds.append("<td></td>")
+                continue
+            rate = float(cell["retention_rate"] or 0)
+            shade = f"rgba(37,99,235,{0.08 + 0.8 * rate:.2f})"
+            color = "#fff" if rate > 0.55 else "#0f172a"
+            tds.append(f"<td style=\"background:{shade};color:{color}\" title=\"{_fmt_int(cell['active_visitors'])} "
+                       f"of {_fmt_int(size)}\">{_pct(rate)}</td>")
+        body.append(f"<tr><td>{_e(cohort)}</td><td>{_fmt_int(size)}</td>{''.join(tds)}</tr>")
+    table = f"<table><tr><th>Cohort week</th><th>Visitors</th>{head}</tr>{''.join(body)}</table>"
+    return _section("Weekly retention", "Visitors by the week of their first activity in the loaded range, and the "
+                    "share of them active in each later week.", table)
+
+
+def _accounts_section(data: ReportData) -> str:
+    if not data.accounts:
+        return _section("Account health", "", _EMPTY)
+    colors = {"growing": "#16a34a", "declining": "#dc2626", "inactive": "#94a3b8", "new": "#2563eb",
+              "stable": "#334155"}
+    rows = "".join(
+        f"<tr><td>{_e(r['account_id'])}</td><td style=\"color:{colors.get(r['activity_trend'], '#334155')}\">"
+        f"{_e(r['activity_trend'])}</td><td>{_fmt_int(r['events_last_7d'])}</td>"
+        f"<td>{_fmt_int(r['events_prior_7d'])}</td><td>{_fmt_int(r['active_visitors_last_7d'])}</td>"
+        f"<td>{_fmt_int(r['events_last_30d'])}</td><td>{_e(r['last_active_date'] or '')}</td></tr>"
+        for r in data.accounts)
+    table = ("<table><tr><th>Account</th><th>Trend</th><th>Events, last 7d</th><th>Events, prior 7d</th>"
+             f"<th>Visitors, last 7d</th><th>Events, last 30d</th><th>Last active</th></tr>{rows}</table>")
+    return _section("Account health", "The most active accounts over the last 30 days (custom metadata columns are "
+                    "in the account_health mart).", table)
+
+
+# --- charts (inline SVG) --------------------------------------------------------------------------------
+def line_chart(
+    series: Sequence[tuple[str, str, Sequence[tuple[Any, float]]]],
+    *,
+    width: int = 560,
+    height: int = 240,
+    y_min: float | None = None,
+    y_max: float | None = None,
+    y_format: Callable[[float], str] = lambda v: f"{v:g}",
+    zero_line: bool = False,
+) -> str:
+    """Lines over dates (or any sortable x), with a legend and a tooltip per point."""
+    xs = sorted({x for _, _, points in series for x, _ in points})
+    values = [y for _, _, points in series for _, y in points]
+    if not xs or not values:
+        return _EMPTY
+    left, right, top, bottom = 52, 12, 12, 28
+    lo = min(values + [0.0]) if y_min is None else y_min
+    hi = max(values) if y_max is None else y_max
+    lo, hi, ticks = _nice_range(lo, hi)
+    index = {x: i for i, x in enumerate(xs)}
+    plot_w, plot_h = width - left - right, height - top - bottom
+
+    def px(x: Any) -> float:
+        return left + (plot_w * index[x] / (len(xs) - 1) if len(xs) > 1 else plot_w / 2)
+
+    def py(y: float) -> float:
+        return top + plot_h * (1 - (y - lo) / (hi - lo))
+
+    out = [f"<svg viewBox=\"0 0 {width} {height}\" width=\"{width}\" height=\"{height}\" role=\"img\">"]
+    for t in ticks:
+        out.append(f"<line x1=\"{left}\" x2=\"{width - right}\" y1=\"{py(t):.1f}\" y2=\"{py(t):.1f}\" "
+                   "stroke=\"#e2e8f0\"/>")
+        out.append(f"<text x=\"{left - 6}\" y=\"{py(t) + 4:.1f}\" text-anchor=\"end\">{_e(y_format(t))}</text>")
+    if zero_line and lo < 0 < hi:
+        out.append(f"<line x1=\"{left}\" x2=\"{width - right}\" y1=\"{py(0):.1f}\" y2=\"{py(0):.1f}\" "
+                   "stroke=\"#64748b\"/>")
+    for i in sorted({0, len(xs) - 1, *range(0, len(xs), max(1, len(xs) // 6))}):
+        if i == len(xs) - 1 or len(xs) - 1 - i >= max(1, len(xs) // 12):
+            anchor = "start" if i == 0 else "end" if i == len(xs) - 1 else "middle"
+            out.append(f"<text x=\"{px(xs[i]):.1f}\" y=\"{height - 8}\" text-anchor=\"{anchor}\">"
+                       f"{_e(_short(xs[i]))}</text>")
+    for name, color, points in series:
+        pts = sorted(points, key=lambda p: index[p[0]])
+        if not pts:
+            continue
+        path = " ".join(f"{px(x):.1f},{py(y):.1f}" for x, y in pts)
+        out.append(f"<polyline points=\"{path}\" fill=\"none\" stroke=\"{color}\" stroke-width=\"2\"/>")
+        radius = 2.5 if len(pts) <= 120 else 1.2
+        for x, y in pts:
+            out.append(f"<circle cx=\"{px(x):.1f}\" cy=\"{py(y):.1f}\" r=\"{radius}\" fill=\"{color}\">"
+                       f"<title>{_e(name)} {_e(x)}: {_e(y_format(y))}</title></circle>")
+    out.append("</svg>")
+    legend = "".join(f"<span class=swatch style=\"background:{c}\"></span>{_e(n)}" for n, c, _ in series)
+    return f"<div class=legend>{legend}</div>{''.join(out)}"
+
+
+def hbar_chart(items: Sequence[tuple[str, float, str]], *, width: int = 560) -> str:
+    """Horizontal bars, largest first as given: label, value, tooltip/annotation."""
+    if not items:
+        return _EMPTY
+    label_w, bar_h, gap = 190, 18, 6
+    height = len(items) * (bar_h + gap) + 4
+    top = max(v for _, v, _ in items) or 1.0
+    out = [f"<svg viewBox=\"0 0 {width} {height}\" width=\"{width}\" height=\"{height}\" role=\"img\">"]
+    for i, (label, value, note) in enumerate(items):
+        y = i * (bar_h + gap) + 2
+        w = (width - label_w - 150) * value / top
+        out.append(f"<text x=\"{label_w - 6}\" y=\"{y + 13}\" text-anchor=\"end\">{_e(_clip(label, 30))}"
+                   f"<title>{_e(label)}</title></text>")
+        out.append(f"<rect x=\"{label_w}\" y=\"{y}\" width=\"{max(w, 1):.1f}\" height=\"{bar_h}\" rx=\"2\" "
+                   f"fill=\"{PALETTE[0]}\"><title>{_e(label)}: {_e(note)}</title></rect>")
+        out.append(f"<text x=\"{label_w + max(w, 1) + 6:.1f}\" y=\"{y + 13}\">{_e(note)}</text>")
+    out.append("</svg>")
+    return "".join(out)
+
+
+def grouped_bar_chart(groups: Sequence[tuple[str, Sequence[tuple[str, float]]]], *, width: int = 560,
+                      height: int = 220) -> str:
+    """Vertical bars in groups (a guide's steps), one color per measure."""
+    if not groups:
+        return _EMPTY
+    left, bottom, top_pad = 40, 24, 8
+    measures = [m for m, _ in groups[0][1]]
+    top = max((v for _, bars in groups for _, v in bars), default=0) or 1.0
+    lo, hi, ticks = _nice_range(0.0, top)
+    plot_h = height - bottom - top_pad
+    group_w = (width - left - 8) / len(groups)
+    bar_w = min(28.0, (group_w - 16) / len(measures))
+    out = [f"<svg viewBox=\"0 0 {width} {height}\" width=\"{width}\" height=\"{height}\" role=\"img\">"]
+    for t in ticks:
+        y = top_pad + plot_h * (1 - t / hi)
+        out.append(f"<line x1=\"{left}\" x2=\"{width - 8}\" y1=\"{y:.1f}\" y2=\"{y:.1f}\" stroke=\"#e2e8f0\"/>"
+                   f"<text x=\"{left - 6}\" y=\"{y + 4:.1f}\" text-anchor=\"end\">{_fmt_int(t)}</text>")
+    for g, (label, bars) in enumerate(groups):
+        x0 = left + g * group_w + (group_w - bar_w * len(bars)) / 2
+        for i, (measure, value) in enumerate(bars):
+            h = plot_h * value / hi
+            out.append(f"<rect x=\"{x0 + i * bar_w:.1f}\" y=\"{top_pad + plot_h - h:.1f}\" width=\"{bar_w - 2:.1f}\" "
+                       f"height=\"{h:.1f}\" fill=\"{PALETTE[i % len(PALETTE)]}\"><title>{_e(label)} {_e(measure)}: "
+                       f"{_fmt_int(value)} visitors</title></rect>")
+        out.append(f"<text x=\"{left + g * group_w + group_w / 2:.1f}\" y=\"{height - 8}\" "
+                   f"text-anchor=\"middle\">{_e(label)}</text>")
+    out.append("</svg>")
+    legend = "".join(f"<span class=swatch style=\"background:{PALETTE[i]}\"></span>{_e(m)}"
+                     for i, m in enumerate(measures))
+    return f"<div class=legend>{legend}</div>{''.join(out)}"
+
+
+def stacked_bar(segments: Sequence[tuple[str, float, str]], *, width: int = 560, height: int = 26) -> str:
+    """One horizontal bar split into shares (NPS detractors / passives / promoters)."""
+    out = [f"<svg viewBox=\"0 0 {width} {height}\" width=\"{width}\" height=\"{height}\" role=\"img\">"]
+    x = 0.0
+    for name, share, note in segments:
+        w = width * share
+        out.append(f"<rect x=\"{x:.1f}\" y=\"0\" width=\"{w:.1f}\" height=\"{height}\" "
+                   f"fill=\"{NPS_COLORS.get(name, PALETTE[0])}\"><title>{_e(note)} ({_pct(share)})</title></rect>")
+        if w > 60:
+            out.append(f"<text x=\"{x + 6:.1f}\" y=\"{height / 2 + 4:.1f}\" style=\"fill:#fff\">{_e(name)} "
+                       f"{_pct(share)}</text>")
+        x += w
+    out.append("</svg>")
+    return "".join(out)
+
+
+# --- helpers ------------------------------------------------------------------------------------------------
+_EMPTY = "<p class=empty>No data.</p>"
+
+
+def _section(title: str, note: str, body: str) -> str:
+    note_html = f"<p class=note>{_e(note)}</p>" if note else ""
+    return f"<section><h2>{_e(title)}</h2>{note_html}{body}</section>"
+
+
+def _kpi(value: str, label: str) -> str:
+    return f"<div class=kpi><b>{_e(value)}</b><span>{_e(label)}</span></div>"
+
+
+def _by_app(rows: list[dict[str, Any]]) -> dict[Any, list[dict[str, Any]]]:
+    by_app: dict[Any, list[dict[str, Any]]] = defaultdict(list)
+    for r in rows:
+        by_app[r["app_id"]].append(r)
+    busiest = sorted(by_app, key=lambda a: -sum(float(r["dau"]) for r in by_app[a]))[:MAX_APPS]
+    return {app: sorted(by_app[app], key=lambda r: r["date_day"]) for app in busiest}
+
+
+def _nice_range(lo: float, hi: float) -> tuple[float, float, list[float]]:
+    if hi <= lo:
+        hi = lo + 1.0
+    raw = (hi - lo) / 4
+    magnitude = 10 ** math.floor(math.log10(raw))
+    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
+    lo = math.floor(lo / step) * step
+    hi = math.ceil(hi / step) * step
+    ticks = [lo + i * step for i in range(int(round((hi - lo) / step)) + 1)]
+    return lo, hi, ticks
+
+
+def _mean(values: list[Any]) -> float | None:
+    return sum(float(v) for v in values) / len(values) if values else None
+
+
+def _pct(value: Any) -> str:
+    return "–" if value is None else f"{float(value) * 100:.0f}%"
+
+
+def _fmt_int(value: Any) -> str:
+    return "–" if value is None else f"{float(value):,.0f}"
+
+
+def _short(x: Any) -> str:
+    return x.strftime("%b %d") if isinstance(x, date) else str(x)
+
+
+def _clip(text: str, n: int) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def _e(value: Any) -> str:
+    return html.escape(str(value), quote=True)
+
+
+__all__ = ["write_report", "render", "ReportError", "ReportData"]
