@@ -39,4 +39,10 @@ def configured_secret(integration_key: str | None = dlt.secrets.value) -> str | 
     return integration_key if isinstance(integration_key, str) else None
 
 
-__all__ = ["verify_access", "configured_secret", "PendoError"]
+@with_config(sections=("sources", "pendo"))
+def configured_timezone(subscription_timezone: str = "UTC") -> str:
+    """The subscription time zone as configured (the models build local calendars in it)."""
+    return subscription_timezone
+
+
+__all__ = ["verify_access", "configured_secret", "configured_timezone", "PendoError"]
