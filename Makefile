@@ -18,11 +18,14 @@ $(STAMP): pyproject.toml
 demo: install
 	$(BIN)/pendo-elt demo
 
+# Test files run on 3 workers: most of the time goes to simulator and database subprocesses, not to our CPU.
+PYTEST := $(BIN)/python -m pytest -q -n 3 --dist loadfile
+
 test: install
-	$(BIN)/python -m pytest -q
+	$(PYTEST) -m "not slow"
 
 test-all: install
-	$(BIN)/python -m pytest -q -m "slow or not slow"
+	$(PYTEST)
 
 lint: install
 	$(BIN)/ruff check .

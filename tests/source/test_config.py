@@ -22,6 +22,7 @@ GOOD: dict[str, Any] = dict(
     subscription_timezone="UTC",
     include_anonymous_visitors=False,
     window_days=1,
+    concurrency=2,
     page_size=1000,
     request_timeout=300,
     max_attempts=6,
