@@ -106,7 +106,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
-    os.environ.setdefault("RUNTIME__LOG_LEVEL", "ERROR")  # dlt's chatter; pendo-elt logs retries itself
+    # dlt logs failed load jobs with full tracebacks at ERROR: the one-line error below says it all, so dlt stays
+    # quiet unless --debug. pendo-elt's own warnings (retries, splits) use the "pendo_elt" logger.
+    os.environ.setdefault("RUNTIME__LOG_LEVEL", "DEBUG" if args.debug else "CRITICAL")
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     redactor = _install_redaction()
@@ -120,16 +122,18 @@ def main(argv: list[str] | None = None) -> int:
         print("error: interrupted", file=sys.stderr)
         return 130
     except Exception as exc:  # noqa: BLE001 - the CLI's one place that turns errors into one line
+        from pipelines.run import unwrap
         from sources.pendo.errors import PendoError
 
         if args.debug:
-            traceback.print_exc()
+            print(redactor(traceback.format_exc()), file=sys.stderr, end="")
+        exc = unwrap(exc)
         if isinstance(exc, PendoError):
             message, code = str(exc), exc.exit_code
         elif isinstance(exc, UsageError):
             message, code = str(exc), EXIT_USAGE
         else:
-            message, code = _describe(exc), EXIT_FAILURE
+            message, code = _describe(exc)
         print(f"error: {redactor(message)}", file=sys.stderr)
         return code
 
@@ -146,22 +150,35 @@ def _install_redaction() -> Callable[[str], str]:
     return redact.install([secret] if secret else []).redact
 
 
-def _describe(exc: BaseException) -> str:
-    """One line for errors that are not ours (dlt, drivers): the innermost cause says the most."""
-    from dlt.common.configuration.exceptions import ConfigFieldMissingException
+def _describe(exc: BaseException) -> tuple[str, int]:
+    """One line and an exit code for errors that are not ours (dlt, drivers): the innermost cause says the most."""
+    from dlt.common.configuration.exceptions import ConfigFieldMissingException, ConfigValueCannotBeCoercedException
+    from dlt.common.configuration.providers.toml import TomlProviderReadException
     from dlt.destinations.exceptions import DestinationConnectionError
 
-    from pipelines.run import innermost
+    from pipelines.run import causes
 
-    inner = innermost(exc)
-    if isinstance(inner, ConfigFieldMissingException):
-        return (f"a required setting is missing: {', '.join(inner.fields)} of {inner.spec_name} "
-                "(destinations read DESTINATION__<NAME>__CREDENTIALS, Pendo SOURCES__PENDO__INTEGRATION_KEY)")
-    if isinstance(inner, DestinationConnectionError):
-        reason = str(inner).split("The actual reason given is:")[-1]
-        return (f"cannot connect to the destination ({inner.client_type}); check DESTINATION__<NAME>__CREDENTIALS: "
-                f"{_one_line(reason)}")
-    return f"{type(inner).__name__}: {_one_line(str(inner)) or type(inner).__name__} (rerun with --debug for details)"
+    chain = causes(exc)
+    for error in chain:
+        if isinstance(error, TomlProviderReadException):
+            reason = _one_line(str(error).split(":", 1)[-1])
+            return (f"cannot read {error.file_name} ({', '.join(error.full_paths)}): fix the TOML syntax: {reason}",
+                    EXIT_USAGE)
+        if isinstance(error, ConfigValueCannotBeCoercedException):
+            expected = getattr(error.hint, "__name__", str(error.hint))
+            return (f"sources.pendo.{error.field_name} (env SOURCES__PENDO__{error.field_name.upper()}) must be "
+                    f"of type {expected}, got {error.field_value!r}", EXIT_USAGE)
+        if isinstance(error, ConfigFieldMissingException):
+            return (f"a required setting is missing: {', '.join(error.fields)} of {error.spec_name} "
+                    "(destinations read DESTINATION__<NAME>__CREDENTIALS, Pendo SOURCES__PENDO__INTEGRATION_KEY)",
+                    EXIT_USAGE)
+        if isinstance(error, DestinationConnectionError):
+            reason = str(error).split("The actual reason given is:")[-1]
+            return (f"cannot connect to the destination ({error.client_type}); check "
+                    f"DESTINATION__<NAME>__CREDENTIALS: {_one_line(reason)}", EXIT_FAILURE)
+    inner = chain[-1]
+    return (f"{type(inner).__name__}: {_one_line(str(inner)) or type(inner).__name__} "
+            "(rerun with --debug for details)", EXIT_FAILURE)
 
 
 def _one_line(text: str) -> str:

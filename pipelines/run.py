@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -18,6 +19,8 @@ from sources.pendo import pendo_source
 from sources.pendo.config import validate_resources
 from sources.pendo.errors import ConfigError, PendoError
 from sources.pendo.settings import DEFAULT_RESOURCES, ROLLUP_SOURCES, SINGLE_EVENT_SOURCES, TOMBSTONE_COLUMN
+
+logger = logging.getLogger("pendo_elt")
 
 PIPELINE_NAME = "pendo"
 DEFAULT_DATASET = "pendo_data"  # not "pendo": DuckDB cannot tell a schema from the catalog pendo.duckdb
@@ -134,10 +137,21 @@ class _RowMeter:
 
 
 def _finish_pending(pipeline: dlt.Pipeline) -> None:
-    """A run that died after extracting leaves packages behind; load them first, or dlt ignores new data."""
-    if pipeline.has_pending_data:
+    """A run that died after extracting leaves packages behind; load them first, or dlt ignores new data.
+
+    A package that cannot be loaded (it failed for good, or fails again) is dropped rather than retried by every
+    later run: its cursors were never committed (they travel in the package), so this run extracts it again.
+    """
+    if not pipeline.has_pending_data:
+        return
+    try:
         pipeline.normalize()
         pipeline.load()
+    except PipelineStepFailed as exc:
+        logger.warning("dropping an unfinished load package that cannot be loaded (%s); this run extracts its "
+                       "data again", " ".join(str(causes(exc)[-1]).split())[:300])
+        pipeline.drop_pending_packages()
+
 
 
 def backfill(
@@ -225,7 +239,7 @@ def _destination_name(pipeline: dlt.Pipeline) -> str:
     return pipeline.destination.destination_name if pipeline.destination else "duckdb"
 
 
-def _causes(exc: BaseException) -> list[BaseException]:
+def causes(exc: BaseException) -> list[BaseException]:
     """The chain of an error: dlt keeps the real one in ``.exception`` as well as in ``__cause__``."""
     chain: list[BaseException] = []
     current: BaseException | None = exc
@@ -238,11 +252,7 @@ def _causes(exc: BaseException) -> list[BaseException]:
 
 def unwrap(exc: BaseException) -> BaseException:
     """The user-facing :class:`PendoError` inside a dlt failure (resource errors nest deeply), else ``exc``."""
-    return next((e for e in _causes(exc) if isinstance(e, PendoError)), exc)
-
-
-def innermost(exc: BaseException) -> BaseException:
-    return _causes(exc)[-1]
+    return next((e for e in causes(exc) if isinstance(e, PendoError)), exc)
 
 
 def table_counts(pipeline: dlt.Pipeline) -> dict[str, int]:

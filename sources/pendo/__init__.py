@@ -9,6 +9,7 @@ environment (``SOURCES__PENDO__<ARG>``). Tables keep tap-pendo's stream names.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator, Sequence
 from typing import Any
 from urllib.parse import quote
@@ -20,7 +21,7 @@ from dlt.sources import DltResource
 from sources.pendo import helpers
 from sources.pendo.client import PendoClient
 from sources.pendo.config import PendoConfig, validate
-from sources.pendo.errors import ConfigError, PendoError
+from sources.pendo.errors import ConfigError, PendoError, PendoRequestError
 from sources.pendo.settings import (
     DEFAULT_CONCURRENCY,
     DEFAULT_LOOKBACK_DAYS,
@@ -42,6 +43,8 @@ from sources.pendo.shaping import metadata_field_rows
 from sources.pendo.windows import bucket_starts, floor_to_bucket, incremental_start, plan_windows
 
 __all__ = ["pendo_source", "PendoError", "ConfigError"]
+
+logger = logging.getLogger("pendo_elt")
 
 
 @dlt.source(name="pendo", max_table_nesting=2)
@@ -141,7 +144,7 @@ def people_resource(
             lower = int(cfg.start_date.timestamp() * 1000) if cfg.start_date else None
         elif "cursor_ms" in state:
             lower = state["cursor_ms"] - cfg.lookback_days * 86_400_000
-        hints = dlt.mark.make_hints(columns=schema.column_hints())
+        hints = dlt.mark.make_hints(columns=_new_column_hints(table, schema.column_hints()))
         first = True
         for rows in helpers.fetch_people(client, source, id_field, schema, cfg, lower, state):
             yield dlt.mark.with_hints(rows, hints) if first else rows
@@ -149,6 +152,18 @@ def people_resource(
 
     # No nesting: a list in a metadata field outside the schema stays a JSON value, not a child table.
     return dlt.resource(people, name=table, write_disposition="merge", primary_key=id_column, max_table_nesting=0)
+
+
+def _new_column_hints(table: str, hints: dict[str, dict]) -> dict[str, dict]:
+    """Type hints for metadata columns the table does not have yet.
+
+    A column keeps the type it was created with: when Pendo retypes a field, re-hinting the column would make
+    the destination cast old values and fail; unhinted, dlt stores values of the new type in a variant column
+    (``<column>__v_<type>``) and nothing is lost.
+    """
+    existing = dlt.current.source_schema().tables.get(table, {}).get("columns", {})
+    return {name: hint for name, hint in hints.items()
+            if name not in existing or existing[name].get("data_type") in (None, hint.get("data_type"))}
 
 
 def event_resource(
@@ -237,8 +252,11 @@ class _PendoClock:
             try:
                 with self._client.aggregate(body, "server clock") as spool:
                     rows = [r for page in spool.pages() for r in page]
-                self._now = pendulum.from_timestamp(int(rows[0]["now"]) / 1000) if rows else pendulum.now("UTC")
-            except (PendoError, KeyError, TypeError, ValueError):
+                self._now = pendulum.from_timestamp(int(rows[0]["now"]) / 1000)
+            except (PendoRequestError, IndexError, KeyError, TypeError, ValueError):
+                # Pendo refused or could not answer this query: its clock is unknowable, ours is all there is.
+                # Any other failure (outage, auth) ends the run: a guessed clock could move cursors past data.
+                logger.warning("Pendo did not report its clock; windows end at this machine's clock")
                 self._now = pendulum.now("UTC")
         return self._now
 

@@ -6,8 +6,8 @@ import dlt
 from dlt.common.configuration.inject import with_config
 
 from sources.pendo.client import PendoClient
-from sources.pendo.config import resolve_base_url
-from sources.pendo.errors import ConfigError, PendoAuthError, PendoError
+from sources.pendo.config import check_integration_key, resolve_base_url
+from sources.pendo.errors import PendoAuthError, PendoError
 
 
 @with_config(sections=("sources", "pendo"))
@@ -19,8 +19,7 @@ def verify_access(
     max_attempts: int = 2,
 ) -> dict:
     """Call ``/api/v1/token/verify``: Pendo answers 403 for a wrong key and for a key of another region."""
-    if not isinstance(integration_key, str) or not integration_key.strip():
-        raise ConfigError("sources.pendo.integration_key (env SOURCES__PENDO__INTEGRATION_KEY) is missing")
+    check_integration_key(integration_key)
     url = resolve_base_url(region, base_url)
     client = PendoClient(url, integration_key.strip(), timeout=float(request_timeout), max_attempts=int(max_attempts),
                          backoff_base=0.5)

@@ -71,6 +71,7 @@ class PendoClient:
             "accept": "application/json",
             "user-agent": "pendo-elt/0.1",
         }
+        self._secret = integration_key
         self._local = threading.local()  # one connection pool per thread: windows are fetched concurrently
         self._sessions: list[requests.Session] = []
         self.requests_sent = 0
@@ -156,6 +157,7 @@ class PendoClient:
                 data=orjson.dumps(json_body) if json_body is not None else None,
                 timeout=(CONNECT_TIMEOUT_S, self.timeout),
                 stream=True,
+                allow_redirects=False,  # requests re-sends custom headers, the key among them, to any new host
             )
         except requests.exceptions.ConnectTimeout:
             raise _Transient(f"{what}: could not connect to {self.base_url} in time") from None
@@ -168,9 +170,16 @@ class PendoClient:
                 raise WindowTooLargeError(f"{what} timed out after {self.timeout:.0f}s") from None
             raise _Transient(f"{what} timed out after {self.timeout:.0f}s") from None
         status = response.status_code
+        if 300 <= status < 400:
+            location = response.headers.get("location", "?")
+            response.close()
+            raise PendoRequestError(
+                f"{what} was redirected (HTTP {status}) to {_mask(location, self._secret)}; the key is not sent to "
+                "another address: set sources.pendo.base_url (or region) to the final host"
+            )
         if status < 400:
             return response
-        text = _body_text(response)
+        text = _mask(_body_text(response), self._secret)  # proxies and WAFs echo request headers
         response.close()
         if status in (401, 403):
             raise PendoAuthError(
@@ -205,6 +214,10 @@ class PendoClient:
             return min(max(retry_after, 0.0), MAX_RETRY_AFTER_S)
         ceiling = min(self.backoff_max, self.backoff_base * 2 ** (attempt - 1))
         return random.uniform(ceiling / 2, ceiling)  # "equal jitter": spread clients, keep a floor
+
+
+def _mask(text: str, secret: str) -> str:
+    return text.replace(secret, "***") if secret else text
 
 
 def _retry_after(response: requests.Response) -> float | None:

@@ -47,6 +47,15 @@ def _key(name: str) -> str:
     return f"sources.pendo.{name} (env SOURCES__PENDO__{name.upper()})"
 
 
+def check_integration_key(integration_key: Any) -> None:
+    """Present and one printable token; the message never repeats the key."""
+    if not isinstance(integration_key, str) or not integration_key.strip():
+        raise ConfigError(f"{_key('integration_key')} is missing: put it in .dlt/secrets.toml or the environment")
+    if any(ch.isspace() or not ch.isprintable() for ch in integration_key.strip()):
+        raise ConfigError(f"{_key('integration_key')} contains spaces, line breaks or control characters "
+                          "(a wrapped paste?); copy the key again as one line")
+
+
 def resolve_base_url(region: str | None, base_url: str | None) -> str:
     if base_url:
         parts = urlsplit(base_url.strip())
@@ -147,8 +156,7 @@ def validate(
     max_attempts: Any,
     now: pendulum.DateTime | None = None,
 ) -> PendoConfig:
-    if not isinstance(integration_key, str) or not integration_key.strip():
-        raise ConfigError(f"{_key('integration_key')} is missing: put it in .dlt/secrets.toml or the environment")
+    check_integration_key(integration_key)
     if period not in PERIODS:
         raise ConfigError(f"{_key('period')} must be one of {', '.join(PERIODS)}, got {period!r}")
     try:

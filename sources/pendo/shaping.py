@@ -208,11 +208,18 @@ class MetadataSchema:
 
     @classmethod
     def from_api(cls, kind: MetadataKind, body: Any) -> MetadataSchema:
-        """Tolerant parse: odd groups are skipped, odd descriptors become untyped (json)."""
+        """Odd descriptors become untyped (json); a body or group that is not an object is refused.
+
+        Typing the warehouse from a schema Pendo did not mean would fix wrong column types for good, so a
+        malformed schema raises ``ValueError`` instead of silently meaning "no fields".
+        """
         if kind not in ("visitor", "account"):
             raise ValueError(f"kind must be 'visitor' or 'account', got {kind!r}")
         if not isinstance(body, dict):
             raise ValueError(f"metadata schema body is not an object (got {type(body).__name__})")
+        odd = [group for group, group_fields in body.items() if not isinstance(group_fields, dict)]
+        if odd:
+            raise ValueError(f"metadata schema group(s) {', '.join(map(str, odd))} are not objects")
         fields = [
             MetadataField.from_descriptor(kind, group, name, desc)
             for group, group_fields in body.items()
