@@ -208,7 +208,7 @@ class MetadataSchema:
 
     @classmethod
     def from_api(cls, kind: MetadataKind, body: Any) -> MetadataSchema:
-        """Odd descriptors become untyped (json); a body or group that is not an object is refused.
+        """Odd descriptors become untyped (json), a null group is empty; a body or group of another type is refused.
 
         Typing the warehouse from a schema Pendo did not mean would fix wrong column types for good, so a
         malformed schema raises ``ValueError`` instead of silently meaning "no fields".
@@ -217,7 +217,8 @@ class MetadataSchema:
             raise ValueError(f"kind must be 'visitor' or 'account', got {kind!r}")
         if not isinstance(body, dict):
             raise ValueError(f"metadata schema body is not an object (got {type(body).__name__})")
-        odd = [group for group, group_fields in body.items() if not isinstance(group_fields, dict)]
+        odd = [group for group, group_fields in body.items() if group_fields is not None and
+               not isinstance(group_fields, dict)]  # null is an empty group; 5 or a list is not a schema
         if odd:
             raise ValueError(f"metadata schema group(s) {', '.join(map(str, odd))} are not objects")
         fields = [

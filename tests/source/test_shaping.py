@@ -360,3 +360,9 @@ def test_flatten_never_fails_and_never_loses_a_value(schema: MetadataSchema) -> 
 def test_flatten_handles_missing_metadata(schema: MetadataSchema) -> None:
     assert flatten_metadata({"visitorId": "v"}, "visitorId", schema) == {"visitor_id": "v"}
     assert flatten_metadata({"visitorId": "v", "metadata": None}, "visitorId", schema) == {"visitor_id": "v"}
+
+
+def test_a_schema_group_that_is_not_an_object_is_refused() -> None:
+    # Typing the warehouse from a garbled schema would fix wrong column types for good.
+    with pytest.raises(ValueError, match="custom"):
+        MetadataSchema.from_api("visitor", {"auto": {}, "custom": 5})
