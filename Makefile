@@ -30,5 +30,8 @@ test-all: install
 lint: install
 	$(BIN)/ruff check .
 
+bench: install
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info pendo.duckdb
