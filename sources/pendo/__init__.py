@@ -188,7 +188,7 @@ def event_resource(
         for window, pages in helpers.fetch_windows(client, table, source, windows, cfg, single_events=single_events):
             yield helpers.tombstones(window, period, cfg.timezone, arrow=not single_events)
             yield from pages
-            if not cfg.backfill:
+            if not cfg.backfill and not clock.guessed:
                 state["cursor"] = min(bucket_starts(window, period, cfg.timezone)[-1],
                                       floor_to_bucket(now, period, cfg.timezone)).to_iso8601_string()
         if progress:
@@ -224,7 +224,7 @@ def visitor_history_resource(client: PendoClient, cfg: PendoConfig, clock: _Pend
                                             params={"starttime": int(day.timestamp() * 1000)})
                     rows = [{"visitor_id": visitor_id, "day": day, **helpers.shape(i)} for i in items or []]
                     yield [{"visitor_id": visitor_id, "day": day, TOMBSTONE_COLUMN: True}, *rows]
-        if not cfg.backfill and days:
+        if not cfg.backfill and days and not clock.guessed:
             state["cursor"] = days[-1].to_iso8601_string()
 
     return dlt.resource(
@@ -244,6 +244,7 @@ class _PendoClock:
     def __init__(self, client: PendoClient) -> None:
         self._client = client
         self._now: pendulum.DateTime | None = None
+        self.guessed = False  # True when Pendo's clock was unknowable: cursors must not move on a guess
 
     def now(self) -> pendulum.DateTime:
         if self._now is None:
@@ -256,8 +257,10 @@ class _PendoClock:
             except (PendoRequestError, IndexError, KeyError, TypeError, ValueError):
                 # Pendo refused or could not answer this query: its clock is unknowable, ours is all there is.
                 # Any other failure (outage, auth) ends the run: a guessed clock could move cursors past data.
-                logger.warning("Pendo did not report its clock; windows end at this machine's clock")
+                logger.warning("Pendo did not report its clock; windows end at this machine's clock and event "
+                               "cursors stay where they are")
                 self._now = pendulum.now("UTC")
+                self.guessed = True
         return self._now
 
 
