@@ -65,6 +65,7 @@ class _Reply(Exception):
 class PendoHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "PendoSimulator/1.0"
+    disable_nagle_algorithm = True  # headers and body go out in two writes: without this, each waits ~40 ms
     state: SimulatorState  # set on the subclass made by make_server
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib signature
