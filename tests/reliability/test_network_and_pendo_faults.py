@@ -121,8 +121,13 @@ def test_an_outage_of_the_pendo_clock_query_fails_the_run_and_the_next_run_is_ex
 
 
 def test_a_refused_pendo_clock_query_never_moves_a_cursor_past_pendos_now(ws: Workspace) -> None:
+    """Rest of finding F1 (fixed in 8bd7a9f): a 400 (or an empty answer) to the clock query still fell back to the
+    machine's clock *and moved the cursors to it*; now the run ends its windows at the guessed clock but leaves
+    every event cursor where it was, so the next run re-reads from there."""
     ws.sim.inject({"kind": "status", "status": 400, "body": "Invalid aggregation request", "times": 1, "path": AGG})
-    ws.cli("run", "--resources", "page_events", SOURCES__PENDO__WINDOW_DAYS="31")
+    guessed = ws.cli("run", "--resources", "page_events", SOURCES__PENDO__WINDOW_DAYS="31")
+    assert guessed.returncode == 0 and "cursors stay where they are" in guessed.stderr
+    assert "page_events" not in ws.cursors()
     ws.sim.advance(days=1)
     rerun = ws.cli("run", "--resources", "page_events")
     assert rerun.returncode == 0, rerun.stderr[-2000:]
