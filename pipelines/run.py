@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import dlt
 import pendulum
 import pyarrow as pa
 from dlt.common.pipeline import LoadInfo
+from dlt.common.storages.load_package import PackageStorage
 from dlt.pipeline.exceptions import PipelineStepFailed
 
 from pipelines.lock import PipelineLock
@@ -24,6 +27,7 @@ logger = logging.getLogger("pendo_elt")
 
 PIPELINE_NAME = "pendo"
 DEFAULT_DATASET = "pendo_data"  # not "pendo": DuckDB cannot tell a schema from the catalog pendo.duckdb
+ADD_LOAD_ID_ENV = "NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID"
 DESTINATIONS = ("duckdb", "postgres", "snowflake")
 # dlt ignores loader_file_format from config files (dlt-notes §4): it is chosen here, per destination.
 LOADER_FILE_FORMAT = {"duckdb": "parquet", "postgres": "insert_values", "snowflake": "parquet"}
@@ -59,8 +63,11 @@ def make_pipeline(
     if destination not in DESTINATIONS:
         raise ConfigError(f"unknown destination {destination!r}; choose from {', '.join(DESTINATIONS)}")
     # Arrow tables (the rollup fast path) skip dlt's row normalizer, which is what adds _dlt_load_id; keep it, so
-    # every table says which load wrote each row (status and audits read it).
-    dlt.config["normalize.parquet_normalizer.add_dlt_load_id"] = True
+    # every table says which load wrote each row (status, audits and the models read it). Set in the environment, not
+    # with dlt.config[...] = True: that rewrites a shared TOML document, and a pipeline extracting in another thread
+    # could read it mid-write and load Arrow tables without the column.
+    if os.environ.get(ADD_LOAD_ID_ENV) != "true":
+        os.environ[ADD_LOAD_ID_ENV] = "true"
     target: Any = destination
     if destination_config:
         target = getattr(dlt.destinations, destination)(**destination_config)
@@ -137,12 +144,22 @@ class _RowMeter:
 
 
 def _finish_pending(pipeline: dlt.Pipeline) -> None:
-    """A run that died after extracting leaves packages behind; load them first, or dlt ignores new data.
+    """A run that died after extracting leaves packages behind; deal with them first, or dlt ignores new data.
 
-    A package that cannot be loaded (it failed for good, or fails again) is dropped rather than retried by every
-    later run: its cursors were never committed (they travel in the package), so this run extracts it again.
+    A package whose load never began is loaded now. One whose load began is abandoned (dlt's abort restores the
+    cursors to where it started) and this run extracts its data again: resuming would re-run a staging copy whose
+    rows the warehouse had committed before the crash, and the event tables' delete-insert would insert those rows
+    twice. Extracting again is always safe, because every table replaces what it reloads (lists are replaced,
+    visitors and accounts upserted, event buckets deleted and re-inserted). A package that cannot be loaded is
+    abandoned the same way rather than retried by every later run.
     """
     if not pipeline.has_pending_data:
+        return
+    interrupted = [load_id for load_id in pipeline.list_normalized_load_packages() if _load_began(pipeline, load_id)]
+    if interrupted:
+        logger.warning("an earlier run was interrupted while loading package %s; abandoning it, this run extracts its "
+                       "data again", ", ".join(interrupted))
+        _abort_pending(pipeline)
         return
     try:
         pipeline.normalize()
@@ -150,8 +167,26 @@ def _finish_pending(pipeline: dlt.Pipeline) -> None:
     except PipelineStepFailed as exc:
         logger.warning("dropping an unfinished load package that cannot be loaded (%s); this run extracts its "
                        "data again", " ".join(str(causes(exc)[-1]).split())[:300])
-        pipeline.drop_pending_packages()
+        _abort_pending(pipeline)
 
+
+def _load_began(pipeline: dlt.Pipeline, load_id: str) -> bool:
+    """True once the loader touched the warehouse for this package: schema applied, or any job started or retried."""
+    info = pipeline.get_load_package_info(load_id)
+    applied_schema = Path(info.package_path, PackageStorage.APPLIED_SCHEMA_UPDATES_FILE_NAME)
+    if info.has_pending_transitions or applied_schema.exists():
+        return True
+    if any(info.jobs[state] for state in ("started_jobs", "completed_jobs", "failed_jobs")):
+        return True
+    return any(job.job_file_info.retry_count for job in info.jobs["new_jobs"])
+
+
+def _abort_pending(pipeline: dlt.Pipeline) -> None:
+    """Abandon every pending package and restore the cursors it carried to where it started (dlt's abort)."""
+    try:
+        pipeline.abort_packages()
+    except PipelineStepFailed as exc:
+        raise unwrap(exc) from None
 
 
 def backfill(
