@@ -29,8 +29,13 @@ PIPELINE_NAME = "pendo"
 DEFAULT_DATASET = "pendo_data"  # not "pendo": DuckDB cannot tell a schema from the catalog pendo.duckdb
 ADD_LOAD_ID_ENV = "NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID"
 DESTINATIONS = ("duckdb", "postgres", "snowflake")
-# dlt ignores loader_file_format from config files (dlt-notes §4): it is chosen here, per destination.
-LOADER_FILE_FORMAT = {"duckdb": "parquet", "postgres": "insert_values", "snowflake": "parquet"}
+# dlt ignores loader_file_format from config files (dlt-notes §4): it is chosen here, per destination. Postgres gets
+# none: a run-wide format overrides every table's own, and there the Arrow tables load as parquet (below), the
+# rest as INSERT ... VALUES (dlt's preferred format for Postgres).
+LOADER_FILE_FORMAT: dict[str, str | None] = {"duckdb": "parquet", "postgres": None, "snowflake": "parquet"}
+# Tables that arrive as Arrow load on Postgres as parquet through ADBC (binary COPY; adbc-driver-postgresql): no
+# per-row conversion to SQL text, and '' stays ''. dlt's csv COPY would do as well but forces '' to NULL.
+ARROW_FILE_FORMAT = {"postgres": "parquet"}
 BACKFILL_RESOURCES: tuple[str, ...] = (*ROLLUP_SOURCES, *SINGLE_EVENT_SOURCES)
 
 
@@ -96,8 +101,11 @@ def _run_locked(pipeline: dlt.Pipeline, names: Sequence[str], full_refresh: bool
     started = time.monotonic()
     source = pendo_source(**source_args).with_resources(*names)
     meter = _RowMeter()
+    arrow_format = ARROW_FILE_FORMAT.get(_destination_name(pipeline))
     for name in names:
         source.resources[name].add_map(meter.step(name))
+        if arrow_format and name in ROLLUP_SOURCES:
+            source.resources[name].apply_hints(file_format=arrow_format)
     try:
         _finish_pending(pipeline)
         info = pipeline.run(
