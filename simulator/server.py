@@ -2,6 +2,10 @@
 
 Stdlib ``ThreadingHTTPServer`` with HTTP/1.1 keep-alive: no framework is needed for a dozen routes,
 and owning the socket lets faults cut a body after N bytes exactly as a broken proxy would.
+
+Control calls change the state under ``SimulatorState.lock``; an API request only takes a snapshot
+under it and computes and sends its answer without it, so requests overlap and every answer reflects
+exactly one state.
 """
 
 from __future__ import annotations
@@ -10,8 +14,10 @@ import secrets
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from itertools import islice
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import orjson
@@ -25,6 +31,7 @@ from simulator.faults import Fault, FaultQueue, FaultSpecError
 API = "/api/v1"
 LIST_ENDPOINTS = {"page": "page", "feature": "feature", "guide": "guide", "tracktype": "tracktype", "report": "report"}
 DEFAULT_MAX_ROWS = 500_000
+SERIALIZE_BATCH = 2048  # rows per orjson call: one call per row costs ~4x more, all rows at once holds them all
 
 
 @dataclass
@@ -37,6 +44,10 @@ class SimulatorState:
     faults: FaultQueue = field(default_factory=FaultQueue)
     requests: Counter = field(default_factory=Counter)
     lock: threading.RLock = field(default_factory=threading.RLock)
+
+    def snapshot(self) -> tuple[Dataset, int]:
+        """The dataset and row ceiling one request is answered from (take it under ``lock``)."""
+        return self.dataset.snapshot(), self.max_rows
 
     def info(self) -> dict:
         ds = self.dataset
@@ -92,7 +103,8 @@ class PendoHandler(BaseHTTPRequestHandler):
                 return
             if not path.startswith(API + "/"):
                 raise _Reply(404, "not found")
-            self.state.requests[f"{method} {_route_name(path)}"] += 1
+            with self.state.lock:
+                self.state.requests[f"{method} {_route_name(path)}"] += 1
             fault = self.state.faults.take(path)
             if fault is not None and self._apply_fault_before(fault):
                 return
@@ -111,73 +123,27 @@ class PendoHandler(BaseHTTPRequestHandler):
 
     # --- Pendo API ------------------------------------------------------------------------------
     def _api(self, method: str, route: str, query: dict, body: bytes) -> tuple[int, bytes]:
-        ds = self.state.dataset
         parts = [unquote(p) for p in route.strip("/").split("/")]
         with self.state.lock:
-            if method == "GET" and parts == ["token", "verify"]:
-                return 200, orjson.dumps({"valid": True, "writeAccess": True})
-            if method == "GET" and len(parts) == 1 and parts[0] in LIST_ENDPOINTS:
-                return 200, orjson.dumps(self._list(parts[0], query))
-            if method == "GET" and len(parts) == 3 and parts[:2] == ["metadata", "schema"]:
-                if parts[2] not in ("visitor", "account"):
-                    raise _Reply(404, "not found")
-                return 200, orjson.dumps(ds.metadata_schema(parts[2]))
-            if method == "GET" and len(parts) == 2 and parts[0] in ("visitor", "account"):
-                found = ds.visitor(parts[1]) if parts[0] == "visitor" else ds.account(parts[1])
-                if found is None:
-                    raise _Reply(404, f"{parts[0]} not found")
-                return 200, orjson.dumps(found)
-            if method == "GET" and len(parts) == 3 and parts[0] == "visitor" and parts[2] == "history":
-                return 200, orjson.dumps(self._history(parts[1], query))
-            if method == "POST" and parts == ["aggregation"]:
-                return 200, self._aggregation(body)
+            ds, max_rows = self.state.snapshot()
+        if method == "GET" and parts == ["token", "verify"]:
+            return 200, orjson.dumps({"valid": True, "writeAccess": True})
+        if method == "GET" and len(parts) == 1 and parts[0] in LIST_ENDPOINTS:
+            return 200, orjson.dumps(_list(ds, parts[0], query))
+        if method == "GET" and len(parts) == 3 and parts[:2] == ["metadata", "schema"]:
+            if parts[2] not in ("visitor", "account"):
+                raise _Reply(404, "not found")
+            return 200, orjson.dumps(ds.metadata_schema(parts[2]))
+        if method == "GET" and len(parts) == 2 and parts[0] in ("visitor", "account"):
+            found = ds.visitor(parts[1]) if parts[0] == "visitor" else ds.account(parts[1])
+            if found is None:
+                raise _Reply(404, f"{parts[0]} not found")
+            return 200, orjson.dumps(found)
+        if method == "GET" and len(parts) == 3 and parts[0] == "visitor" and parts[2] == "history":
+            return 200, orjson.dumps(_history(ds, parts[1], query))
+        if method == "POST" and parts == ["aggregation"]:
+            return 200, _aggregation(ds, max_rows, body)
         raise _Reply(404, "not found")
-
-    def _list(self, kind: str, query: dict) -> list[dict]:
-        ds = self.state.dataset
-        rows = ds.entities(kind)
-        if query.get("expand") != "*":
-            rows = [r for r in rows if r.get("appId", ds.default_app_id) == ds.default_app_id]
-        if query.get("id"):
-            wanted = set(query["id"].split(","))
-            rows = [r for r in rows if r.get("id") in wanted]
-        return rows
-
-    def _history(self, visitor_id: str, query: dict) -> list[dict]:
-        ds = self.state.dataset
-        try:
-            start = int(query.get("starttime", ""))
-        except ValueError:
-            raise _Reply(400, "starttime must be epoch milliseconds") from None
-        if ds.visitor(visitor_id) is None:
-            raise _Reply(404, "visitor not found")
-        return ds.visitor_history(visitor_id, start)
-
-    def _aggregation(self, body: bytes) -> bytes:
-        try:
-            request = orjson.loads(body)
-        except orjson.JSONDecodeError:
-            raise _Reply(400, "Invalid JSON body") from None
-        if not isinstance(request, dict):
-            raise _Reply(400, "Invalid aggregation request: body must be a JSON object")
-        ds = self.state.dataset
-        ctx = EvalContext(now_ms=ds.now_ms, tz=ds.tz)
-        try:
-            result = run_aggregation(request, ds, ctx, self.state.max_rows)
-            # Serialize row by row: the working set is bytes, not dicts, and the ceiling bounds it.
-            chunks = [b'{"startTime":', orjson.dumps(result.start_time), b',"results":[']
-            first = True
-            for row in result.rows:
-                if not first:
-                    chunks.append(b",")
-                chunks.append(orjson.dumps(row))
-                first = False
-            chunks.append(b"]}")
-        except MemoryLimitExceeded as exc:
-            raise _Reply(400, str(exc) or "Query exceeded memory limit") from None
-        except AggregationError as exc:
-            raise _Reply(400, str(exc)) from None
-        return b"".join(chunks)
 
     # --- control surface ------------------------------------------------------------------------
     def _control(self, method: str, path: str, query: dict, body: bytes) -> dict | list:
@@ -188,6 +154,10 @@ class PendoHandler(BaseHTTPRequestHandler):
         except orjson.JSONDecodeError:
             raise _Reply(400, "control body must be JSON") from None
         route = path[len("/_sim/") :].strip("/")
+        if route.startswith("truth/") and method == "GET":
+            with state.lock:
+                ds = state.dataset.snapshot()
+            return _truth(ds, route[len("truth/") :], query)
         with state.lock:
             if route == "info" and method == "GET":
                 return state.info()
@@ -224,23 +194,7 @@ class PendoHandler(BaseHTTPRequestHandler):
                 if method == "DELETE":
                     state.requests.clear()
                 return dict(state.requests)
-            if route.startswith("truth/") and method == "GET":
-                return self._truth(route[len("truth/") :], query)
         raise _Reply(404, f"unknown control route {method} {path}")
-
-    def _truth(self, table: str, query: dict) -> list[dict]:
-        kwargs: dict = {"period": query.get("period", "day")}
-        for key in ("start_ms", "end_ms"):
-            if query.get(key):
-                kwargs[key] = int(query[key])
-        if query.get("app_ids"):
-            kwargs["app_ids"] = [int(a) for a in query["app_ids"].split(",")]
-        if "include_anonymous" in query:
-            kwargs["include_anonymous"] = query["include_anonymous"].lower() in ("1", "true", "yes")
-        try:
-            return self.state.dataset.truth(table, **kwargs)
-        except (KeyError, ValueError) as exc:
-            raise _Reply(400, f"bad truth request: {exc}") from None
 
     # --- faults and sending ---------------------------------------------------------------------
     def _apply_fault_before(self, fault: Fault) -> bool:
@@ -287,6 +241,70 @@ class PendoHandler(BaseHTTPRequestHandler):
         self.wfile.flush()
         if fault is not None and fault.kind == "cut":
             self.close_connection = True
+
+
+def _list(ds: Dataset, kind: str, query: dict) -> list[dict]:
+    rows = ds.entities(kind)
+    if query.get("expand") != "*":
+        rows = [r for r in rows if r.get("appId", ds.default_app_id) == ds.default_app_id]
+    if query.get("id"):
+        wanted = set(query["id"].split(","))
+        rows = [r for r in rows if r.get("id") in wanted]
+    return rows
+
+
+def _history(ds: Dataset, visitor_id: str, query: dict) -> list[dict]:
+    try:
+        start = int(query.get("starttime", ""))
+    except ValueError:
+        raise _Reply(400, "starttime must be epoch milliseconds") from None
+    if ds.visitor(visitor_id) is None:
+        raise _Reply(404, "visitor not found")
+    return ds.visitor_history(visitor_id, start)
+
+
+def _aggregation(ds: Dataset, max_rows: int, body: bytes) -> bytes:
+    try:
+        request = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise _Reply(400, "Invalid JSON body") from None
+    if not isinstance(request, dict):
+        raise _Reply(400, "Invalid aggregation request: body must be a JSON object")
+    ctx = EvalContext(now_ms=ds.now_ms, tz=ds.tz)
+    try:
+        result = run_aggregation(request, ds, ctx, max_rows)
+        return _serialize(result.start_time, result.rows)
+    except MemoryLimitExceeded as exc:
+        raise _Reply(400, str(exc) or "Query exceeded memory limit") from None
+    except AggregationError as exc:
+        raise _Reply(400, str(exc)) from None
+
+
+def _serialize(start_time: int | None, rows: Iterator[dict]) -> bytes:
+    """The answer body, serialized a batch of rows at a time: the working set is bytes plus one batch
+    of dicts, and the ceiling bounds it. Byte for byte what one ``orjson.dumps`` of the whole answer gives."""
+    chunks = [b'{"startTime":', orjson.dumps(start_time), b',"results":[']
+    while batch := list(islice(rows, SERIALIZE_BATCH)):
+        if len(chunks) > 3:
+            chunks.append(b",")
+        chunks.append(orjson.dumps(batch)[1:-1])
+    chunks.append(b"]}")
+    return b"".join(chunks)
+
+
+def _truth(ds: Dataset, table: str, query: dict) -> list[dict]:
+    kwargs: dict = {"period": query.get("period", "day")}
+    for key in ("start_ms", "end_ms"):
+        if query.get(key):
+            kwargs[key] = int(query[key])
+    if query.get("app_ids"):
+        kwargs["app_ids"] = [int(a) for a in query["app_ids"].split(",")]
+    if "include_anonymous" in query:
+        kwargs["include_anonymous"] = query["include_anonymous"].lower() in ("1", "true", "yes")
+    try:
+        return ds.truth(table, **kwargs)
+    except (KeyError, ValueError) as exc:
+        raise _Reply(400, f"bad truth request: {exc}") from None
 
 
 def _retry_after(seconds: float) -> str:

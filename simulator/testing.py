@@ -36,6 +36,7 @@ class SimulatorProcess:
     history_days: int = 30
     max_rows: int | None = None
     key: str | None = None
+    cache_mb: float | None = None  # None: the simulator's default budget for generated days
 
     def __post_init__(self) -> None:
         self.process: subprocess.Popen | None = None
@@ -55,6 +56,8 @@ class SimulatorProcess:
             cmd += ["--max-rows", str(self.max_rows)]
         if self.key:
             cmd += ["--key", self.key]
+        if self.cache_mb is not None:
+            cmd += ["--cache-mb", str(self.cache_mb)]
         self.process = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         line = self._first_line()
         fields = dict(part.split("=", 1) for part in line.split() if "=" in part)

@@ -1,20 +1,21 @@
-"""Day-by-day activity, generated on demand and kept in a small LRU cache.
+"""Day-by-day activity, generated on demand and kept in a memory-budgeted cache (``DayCache``).
 
 Each (source, local day, revision) is one unit of work with its own random stream, so any day can
-be built alone, in any order, and the whole history is never held in memory. Visibility is applied
-on the way out: a rollup hour row is served once its lastTime < cutoff, a guide or poll event once
-its browserTime < cutoff; day rows are re-summed from the visible hour rows on every call.
+be built alone, in any order, by any thread, and the whole history need not be held in memory.
+Visibility is applied on the way out: a rollup hour row is served once its lastTime < cutoff, a guide
+or poll event once its browserTime < cutoff; day rows are re-summed from the visible hour rows on
+every call.
 """
 
 from __future__ import annotations
 
-import threading
+import copy
 from bisect import bisect_left
-from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 from .catalog import Catalog
 from .clock import Clock
+from .daycache import DEFAULT_CACHE_MB, MB, DayCache
 from .guide_activity import day_guide_events
 from .people import People
 from .rollups import ROLLUPS, HourRow, hour_rows, shapes, sum_rows, to_dict
@@ -24,33 +25,16 @@ from .sessions import Session, day_sessions
 
 RETAGGABLE = ("pageEvents", "featureEvents", "trackEvents")
 
-
-class LRU:
-    """Memo of the last few days built: sessions, hour rows, guide events, per-visitor indexes.
-
-    Locked because the HTTP server is threaded; re-entrant because building hour rows asks for the
-    day's sessions.
-    """
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self.items: OrderedDict[tuple, object] = OrderedDict()
-        self.lock = threading.RLock()
-
-    def get(self, key: tuple, build: Callable[[], object]) -> object:
-        with self.lock:
-            if key in self.items:
-                self.items.move_to_end(key)
-                return self.items[key]
-            value = self.items[key] = build()
-            if len(self.items) > self.size:
-                self.items.popitem(last=False)
-            return value
+# Approximate bytes per generated item (tracemalloc, large scale); they only size the cache budget.
+SESSION_BYTES, HOUR_ROW_BYTES, GUIDE_EVENT_BYTES = 330, 220, 700
+INDEX_KEY_BYTES, INDEX_ROW_BYTES = 140, 10
 
 
 class Activity:
+    """Generated days of one subscription. ``revisions`` is the only state a control call changes."""
+
     def __init__(self, seed: int, scale: str, spec: ScaleSpec, clock: Clock, catalog: Catalog,
-                 people: People, data_start: int) -> None:
+                 people: People, data_start: int, cache_mb: float = DEFAULT_CACHE_MB) -> None:
         self.seed, self.scale, self.spec, self.clock = seed, scale, spec, clock
         self.catalog = catalog
         self.data_start = data_start
@@ -63,10 +47,26 @@ class Activity:
                        "trackEvents": catalog.tracks_by_app}
         self.extras = {"pageEvents": {pid: {} for pid in catalog.page_params}, "featureEvents": {},
                        "trackEvents": catalog.track_props, "events": {}}
-        self.cache = LRU(40)  # ~4 days of everything; ~18 MB per day at large scale
+        self.cache = DayCache(int(cache_mb * MB))  # ~14 MB a day at the large scale, ~0.05 MB at tiny
+
+    def view(self) -> Activity:
+        """A copy with its own ``revisions`` that shares the cache: one request's consistent state.
+
+        Cache keys carry the revision, so a view never reads rows of a revision it was not given.
+        """
+        view = copy.copy(self)
+        view.revisions = dict(self.revisions)
+        return view
+
+    def retag(self, source: str, day: str) -> None:
+        """Move ``source``'s ``day`` to a new revision and drop the rows of the old ones."""
+        key = (source, day)
+        rev = self.revisions[key] = self.revisions.get(key, 0) + 1
+        self.cache.discard(lambda k: not (len(k) >= 3 and k[-3:-1] == key and k[-1] != rev))
 
     def sessions(self, day: str) -> list[Session]:
-        return self.cache.get(("sessions", day), lambda: self._build_sessions(day))
+        return self.cache.get(("sessions", day), lambda: self._build_sessions(day),
+                              lambda v: SESSION_BYTES * len(v))
 
     def _build_sessions(self, day: str) -> list[Session]:
         start, end = self.clock.day_start(day), self.clock.day_end(day)
@@ -81,12 +81,12 @@ class Activity:
         rev = self.revisions.get((source, day), 0)
         return self.cache.get((source, day, rev), lambda: hour_rows(
             rng(self.seed, self.scale, source, day, rev), self.sessions(day), self.by_app[source],
-            self.shapes[source]))
+            self.shapes[source]), lambda v: HOUR_ROW_BYTES * len(v))
 
     def guide_events(self, day: str) -> tuple[list[dict], list[dict]]:
         return self.cache.get(("guides", day), lambda: day_guide_events(
             rng(self.seed, self.scale, "guideEvents", day), self.sessions(day), self.catalog.guides_by_app,
-            self.spec.guide_share, self.clock.day_end(day)))
+            self.spec.guide_share, self.clock.day_end(day)), lambda v: GUIDE_EVENT_BYTES * (len(v[0]) + len(v[1])))
 
     def by_visitor(self, source: str, day: str) -> dict[str, list]:
         """Rows of one day keyed by visitor, for the per-visitor history endpoint."""
@@ -100,7 +100,7 @@ class Activity:
                 index.setdefault(at(row), []).append(row)
             return index
         rev = self.revisions.get((source, day), 0)
-        return self.cache.get(("index", source, day, rev), build)
+        return self.cache.get(("index", source, day, rev), build, _index_bytes)
 
     def served_days(self, first_ms: int, end_ms: int, cutoff: int) -> Iterator[tuple[str, int]]:
         """(day, day start) of the generated days overlapping [first_ms, end_ms) that hold anything visible."""
@@ -137,3 +137,7 @@ class Activity:
             for e in self.guide_events(day)[which]:
                 if first_ms <= e["browserTime"] < end and e["appId"] in apps:
                     yield dict(e)
+
+
+def _index_bytes(index: dict[str, list]) -> int:
+    return INDEX_KEY_BYTES * len(index) + INDEX_ROW_BYTES * sum(map(len, index.values()))

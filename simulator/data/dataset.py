@@ -7,6 +7,8 @@ with exactly what the API would serve at the current clock.
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import time
 from collections.abc import Iterable, Iterator
 from datetime import date
@@ -17,6 +19,7 @@ import orjson
 from .activity import RETAGGABLE, Activity
 from .catalog import build_catalog
 from .clock import Clock, add_days
+from .daycache import DEFAULT_CACHE_MB
 from .entities import DEFAULT_APP_ID
 from .history import visitor_history
 from .metadata import FIELDS, KINDS, TYPES, AddedField, MetadataMaker, schema
@@ -50,10 +53,11 @@ class Dataset:
     """One simulated subscription: entities, people, activity, a movable clock and a processing lag."""
 
     def __init__(self, seed: int = 1, scale: str = "small", tz: str = "America/New_York",
-                 now_ms: int | None = None, lag_ms: int = 60 * 60 * 1000, history_days: int = 30) -> None:
+                 now_ms: int | None = None, lag_ms: int = 60 * 60 * 1000, history_days: int = 30,
+                 cache_mb: float = DEFAULT_CACHE_MB) -> None:
         _check(scale, SCALES, "scale")
-        if lag_ms < 0 or history_days < 1:
-            raise ValueError("lag_ms must be >= 0 and history_days >= 1")
+        if lag_ms < 0 or history_days < 1 or cache_mb < 0:
+            raise ValueError("lag_ms must be >= 0, history_days >= 1 and cache_mb >= 0")
         try:
             self.clock = Clock(tz)
         except (ZoneInfoNotFoundError, ValueError) as exc:
@@ -71,8 +75,21 @@ class Dataset:
         self.default_app_id = DEFAULT_APP_ID
         self.people = build_people(seed, scale, spec, self.app_ids, self.data_start_ms, anchor)
         self.meta = MetadataMaker(seed, scale, self.catalog.servers)
-        self.activity = Activity(seed, scale, spec, self.clock, self.catalog, self.people, self.data_start_ms)
+        self.activity = Activity(seed, scale, spec, self.clock, self.catalog, self.people, self.data_start_ms,
+                                 cache_mb)
         self.feature_page = {f["id"]: f["pageId"] for f in self.catalog.features}
+
+    def snapshot(self) -> Dataset:
+        """A frozen copy of everything a control call can change (clock, lag, revisions, metadata
+        fields) that shares the immutable subscription and the day cache.
+
+        The server takes one under its lock and answers from it without the lock, so an answer
+        reflects exactly one state even while the control surface changes the live dataset.
+        """
+        view = copy.copy(self)
+        view.meta = dataclasses.replace(self.meta, added={k: list(v) for k, v in self.meta.added.items()})
+        view.activity = self.activity.view()
+        return view
 
     # --- clock --------------------------------------------------------------------------------------
     @property
@@ -152,8 +169,7 @@ class Dataset:
     def retag(self, day: str, source: str = "pageEvents") -> None:
         """Re-tag history: that local day's rows of ``source`` (and so its ``events``) are rebuilt."""
         _check(source, RETAGGABLE, "retaggable source")
-        key = (source, date.fromisoformat(day).isoformat())
-        self.activity.revisions[key] = self.activity.revisions.get(key, 0) + 1
+        self.activity.retag(source, date.fromisoformat(day).isoformat())
 
     def add_metadata_field(self, kind: str, name: str, type_: str) -> None:
         """A new custom field: in the schema at once; every identified record gets a value and its
