@@ -38,7 +38,7 @@ import requests
 
 from bench.measure import BenchError, ChildResult, ChildServer, Sample, Series, machine, run_child
 from bench.replay import cache_key, store_answer
-from pipelines.run import LOADER_FILE_FORMAT
+from pipelines.run import BACKFILL_CHUNK_DAYS, LOADER_FILE_FORMAT
 from simulator.testing import SimulatorProcess
 from sources.pendo.aggregation import rollup_body
 from sources.pendo.settings import DEFAULT_CONCURRENCY, DEFAULT_WINDOW_DAYS, ROLLUP_SOURCES, SINGLE_EVENT_SOURCES
@@ -493,7 +493,8 @@ def render(ctx: Context, results: list[SizeResult], command: str, started: pendu
              f"Medians of {ctx.args.repeat} run(s) per measurement; every run is a child process measured with "
              "`os.wait4` (wall clock from spawn to exit, CPU = user + system, peak RSS = `ru_maxrss`). pendo-elt "
              f"settings: concurrency {ctx.args.concurrency or DEFAULT_CONCURRENCY}, window_days "
-             f"{ctx.args.window_days or DEFAULT_WINDOW_DAYS}, backfill chunk_days {ctx.args.chunk_days or 7}, "
+             f"{ctx.args.window_days or DEFAULT_WINDOW_DAYS}, "
+             f"backfill chunk_days {ctx.args.chunk_days or BACKFILL_CHUNK_DAYS}, "
              f"DuckDB loads parquet. Answers are served {served_by}.", "",
              "### Machine", "",
              table(["cores", "memory", "CPU", "OS", "Python", "dlt", "duckdb", "pyarrow", "orjson", "ijson"],

@@ -12,7 +12,7 @@ import sys
 import traceback
 from collections.abc import Callable
 
-from pipelines.run import BACKFILL_RESOURCES, DEFAULT_DATASET, RunSummary
+from pipelines.run import BACKFILL_CHUNK_DAYS, BACKFILL_RESOURCES, DEFAULT_DATASET, RunSummary
 from sources.pendo.settings import ALL_RESOURCES, DEFAULT_RESOURCES
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
@@ -66,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     backfill.add_argument("--end", required=True, help="day after the last day to reload, YYYY-MM-DD (exclusive)")
     backfill.add_argument("--resources", type=_resources(BACKFILL_RESOURCES), default=",".join(BACKFILL_RESOURCES),
                           help="comma-separated event tables to reload")
-    backfill.add_argument("--chunk-days", type=int, default=7,
+    backfill.add_argument("--chunk-days", type=int, default=BACKFILL_CHUNK_DAYS,
                           help="days per load; a rerun of an interrupted backfill skips finished chunks")
     destination_options(backfill)
 
