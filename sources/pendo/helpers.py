@@ -22,6 +22,7 @@ from sources.pendo.arrow import rollup_table, tombstone_table
 from sources.pendo.client import PendoClient
 from sources.pendo.config import PendoConfig
 from sources.pendo.errors import PendoResponseError, WindowTooLargeError
+from sources.pendo.memory import release_memory
 from sources.pendo.settings import MIN_SPLIT_MS, PEOPLE_CURSOR, TOMBSTONE_COLUMN
 from sources.pendo.shaping import MetadataSchema, flatten_metadata, shape
 from sources.pendo.spool import RowSpool
@@ -143,6 +144,7 @@ class WindowPool:
                     # Do not wait for a window still retrying after a failure: its rows would be thrown away.
                     executor.shutdown(wait=False, cancel_futures=True)
                     self._executor = None
+                    release_memory()  # the load step starts next and sets the peak: start it lean
 
 
 def fetch_windows(
