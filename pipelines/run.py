@@ -21,6 +21,7 @@ from pipelines.lock import PipelineLock
 from sources.pendo import pendo_source
 from sources.pendo.config import validate_resources
 from sources.pendo.errors import ConfigError, PendoError
+from sources.pendo.memory import release_memory
 from sources.pendo.settings import DEFAULT_RESOURCES, ROLLUP_SOURCES, SINGLE_EVENT_SOURCES, TOMBSTONE_COLUMN
 
 logger = logging.getLogger("pendo_elt")
@@ -267,6 +268,7 @@ def backfill(
                 "backfill_progress": progress,
             })
             fresh = False
+            release_memory()  # the next chunk starts from what this one left resident
             total.add(summary)
             total.load_info = summary.load_info
             if on_chunk:
