@@ -38,7 +38,7 @@ import requests
 
 from bench.measure import BenchError, ChildResult, ChildServer, Sample, Series, machine, run_child
 from bench.replay import cache_key, store_answer
-from pipelines.run import BACKFILL_CHUNK_DAYS, LOADER_FILE_FORMAT
+from pipelines.run import ARROW_FILE_FORMAT, BACKFILL_CHUNK_DAYS
 from simulator.testing import SimulatorProcess
 from sources.pendo.aggregation import rollup_body
 from sources.pendo.settings import DEFAULT_CONCURRENCY, DEFAULT_WINDOW_DAYS, ROLLUP_SOURCES, SINGLE_EVENT_SOURCES
@@ -56,6 +56,7 @@ POSTGRES_DSN = "postgresql://postgres:postgres@127.0.0.1:5432/postgres"
 DOC = REPO / "docs" / "performance.md"
 BEGIN, END = "<!-- bench:begin (written by `make bench`; edits here are overwritten) -->", "<!-- bench:end -->"
 RATIO_TARGET, RSS_TARGET_MB = 1.5, 600.0
+POSTGRES_FORMATS = f"{ARROW_FILE_FORMAT['postgres']} (rollup tables, ADBC), insert_values (the rest)"
 
 
 @dataclass
@@ -519,7 +520,7 @@ def render(ctx: Context, results: list[SizeResult], command: str, started: pendu
         parts += ["", f"### Postgres (once, all event tables, {base.scale} scale, {base.days} days)", "",
                   table(["rows", "wall s", "rows/s", "CPU s", "peak RSS MB", "loader file format"],
                         [[f"{pg['rows']:,}", f"{pg['wall_s']:.1f}", fmt_rate(pg["rows"], pg["wall_s"]),
-                          f"{pg['cpu_s']:.1f}", f"{pg['rss_mb']:.0f}", LOADER_FILE_FORMAT.get("postgres", "?")]])]
+                          f"{pg['cpu_s']:.1f}", f"{pg['rss_mb']:.0f}", POSTGRES_FORMATS]])]
     parts += ["", "### Targets", ""] + [f"- {v}" for v in verdicts(results)]
     for res in results:
         title = f"{res.scale} scale, {res.days} days ({res.windows} one-day windows per table)"
