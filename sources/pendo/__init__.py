@@ -34,6 +34,7 @@ from sources.pendo.settings import (
     DEFAULT_TIMEZONE,
     DEFAULT_WINDOW_DAYS,
     ENTITY_ENDPOINTS,
+    LASTUPDATED_COLUMN,
     PEOPLE_SOURCES,
     ROLLUP_SOURCES,
     SINGLE_EVENT_SOURCES,
@@ -152,7 +153,10 @@ def people_resource(
             first = False
 
     # No nesting: a list in a metadata field outside the schema stays a JSON value, not a child table.
-    return dlt.resource(people, name=table, write_disposition="merge", primary_key=id_column, max_table_nesting=0)
+    # A visitor updated while a run pages through the keyset is met twice in that run (its new lastupdated sorts
+    # after the cursor): the merge keeps the newest copy, not an arbitrary one.
+    return dlt.resource(people, name=table, write_disposition="merge", primary_key=id_column, max_table_nesting=0,
+                        columns={LASTUPDATED_COLUMN: {"dedup_sort": "desc"}})
 
 
 def _new_column_hints(table: str, hints: dict[str, dict]) -> dict[str, dict]:

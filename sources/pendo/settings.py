@@ -53,6 +53,7 @@ PEOPLE_SOURCES: dict[str, tuple[str, str, str]] = {
     "accounts": ("accounts", "accountId", "account_id"),
 }
 PEOPLE_CURSOR = "metadata.auto.lastupdated"
+LASTUPDATED_COLUMN = "metadata_auto_lastupdated"  # PEOPLE_CURSOR as a warehouse column
 
 DEFAULT_RESOURCES: tuple[str, ...] = (
     *ENTITY_ENDPOINTS, "metadata_fields", *PEOPLE_SOURCES, *ROLLUP_SOURCES, *SINGLE_EVENT_SOURCES,

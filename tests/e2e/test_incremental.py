@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pendulum
 import pytest
 
@@ -84,3 +86,24 @@ def test_a_custom_field_added_later_becomes_a_new_typed_column(loader) -> None:
     loaded = dict(load.query(f"SELECT visitor_id, metadata_custom_health_score FROM {load.table('visitors')}"))
     assert loaded == truth
     assert any(value is not None for value in loaded.values())
+
+
+def test_a_visitor_updated_while_the_run_pages_keeps_its_newest_version(loader) -> None:
+    """Keyset pages run in (lastupdated, id) order; a visitor Pendo updates mid-run sorts after the cursor and is
+    met again on a later page. The warehouse keeps the newest copy: it equals Pendo's truth after the update."""
+    load: Loader = loader(source_args={"page_size": 10})
+    # The fourth aggregation (Pendo's clock, then visitor pages) is held; Pendo's clock jumps meanwhile.
+    load.sim.inject({"kind": "delay", "seconds": 2, "times": 1, "after": 3, "path": "/api/v1/aggregation"})
+    timer = threading.Timer(0.8, lambda: load.sim.advance(days=3))
+    timer.start()
+    try:
+        load.run(["visitors"])
+    finally:
+        timer.join()
+    truth = {v["visitorId"]: v["metadata"]["auto"]["lastupdated"]
+             for v in load.sim.truth("visitors", include_anonymous=False)}
+    loaded = load.query(f"SELECT visitor_id, {load.epoch_ms('metadata_auto_lastupdated')} "
+                        f"FROM {load.table('visitors')}")
+    assert len(loaded) == len(truth)
+    stale = {vid: (ms, truth[vid]) for vid, ms in loaded if ms != truth[vid]}
+    assert not stale, f"{len(stale)} visitors kept an older version: {list(stale.items())[:3]}"
