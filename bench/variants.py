@@ -23,6 +23,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pendulum
 import psutil
@@ -84,7 +85,8 @@ def _run_variant(variant: str, env: dict[str, str], url: str, key: str, tz: str,
     where = Path(tempfile.mkdtemp(prefix=f"variant-{label}-"))
     try:
         if label == "baseline":
-            result, rows, _ = run_baseline(_Ctx(), url, key, tz, span, EVENT_TABLES, where)
+            context = SimpleNamespace(env=env, args=argparse.Namespace(timeout=3600))  # what run_baseline reads
+            result, rows, _ = run_baseline(context, url, key, tz, span, EVENT_TABLES, where)  # type: ignore[arg-type]
         elif label.startswith("steps"):
             command = [sys.executable, "-m", "bench.variants", "--_steps", url, key, tz, span[0], span[1],
                        str(where / "load.duckdb"), *options]
@@ -106,13 +108,6 @@ def _run_variant(variant: str, env: dict[str, str], url: str, key: str, tz: str,
               f"load1 {os.getloadavg()[0]:.1f}", flush=True)
     finally:
         shutil.rmtree(where, ignore_errors=True)
-
-
-class _Ctx:
-    """What :func:`bench.run.run_baseline` reads from the benchmark's context."""
-
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SOURCES__", "DESTINATION__"))}
-    args = argparse.Namespace(timeout=3600)
 
 
 def _steps(argv: list[str]) -> int:

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 import gc
+from collections.abc import Callable
 
 import pyarrow as pa
 
@@ -17,16 +19,18 @@ import pyarrow as pa
 def release_memory() -> None:
     gc.collect()
     pa.default_memory_pool().release_unused()
-    _malloc_trim()
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
 
 
-def _malloc_trim() -> None:
-    """glibc only (``malloc_trim`` returns free heap pages to the OS); a no-op elsewhere."""
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    """glibc's ``malloc_trim`` (returns free heap pages to the OS), looked up once; None elsewhere."""
     name = ctypes.util.find_library("c")
     if not name:
-        return
+        return None
     try:
-        trim = ctypes.CDLL(name).malloc_trim
+        return ctypes.CDLL(name).malloc_trim
     except (OSError, AttributeError):
-        return
-    trim(0)
+        return None

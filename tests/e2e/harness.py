@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +12,7 @@ import dlt
 
 from pipelines.run import RunSummary, make_pipeline, run
 from simulator.testing import SimulatorProcess
+from sources.pendo.settings import TOMBSTONE_COLUMN
 
 # Warehouse column -> Pendo field, for every rollup table (the rollup's full identity plus its measures).
 ROLLUP_COLUMNS = {
@@ -97,14 +99,27 @@ class Loader:
         return Counter(r[0] for r in self.query(f"SELECT {column} FROM {self.table(table)}"))
 
     def snapshot(self, tables: list[str]) -> dict[str, Counter]:
-        """Every data column of every row: what an analyst would see (dlt bookkeeping columns excluded)."""
+        """Every data column of every row: what an analyst would see (dlt bookkeeping columns excluded).
+
+        JSON columns compare as parsed JSON, so destinations that store it as text (DuckDB) and as jsonb
+        (Postgres) compare equal.
+        """
         result: dict[str, Counter] = {}
         schema = self.pipeline().default_schema
         for table in tables:
-            columns = [c for c in schema.get_table_columns(table) if not c.startswith("_dlt") and
-                       not c.startswith("_pendo")]
-            result[table] = Counter(self.query(f"SELECT {', '.join(columns)} FROM {self.table(table)}"))
+            columns = {name: column.get("data_type") for name, column in schema.get_table_columns(table).items()
+                       if not name.startswith("_dlt") and name != TOMBSTONE_COLUMN}
+            json_at = {i for i, data_type in enumerate(columns.values()) if data_type == "json"}
+            rows = self.query(f"SELECT {', '.join(columns)} FROM {self.table(table)}")
+            result[table] = Counter(tuple(_canonical_json(v) if i in json_at else v for i, v in enumerate(row))
+                                    for row in rows)
         return result
+
+
+def _canonical_json(value: object) -> str | None:
+    if value is None:
+        return None
+    return json.dumps(json.loads(value) if isinstance(value, str) else value, sort_keys=True)
 
 
 def _iso_date(ms: int, tz: str) -> str:
