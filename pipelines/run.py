@@ -18,6 +18,7 @@ from dlt.common.storages.load_package import PackageStorage
 from dlt.pipeline.exceptions import PipelineStepFailed
 
 from pipelines.lock import PipelineLock
+from pipelines.packages import packages_to_keep, prune_completed_packages
 from sources.pendo import pendo_source
 from sources.pendo.config import validate_resources
 from sources.pendo.errors import ConfigError, PendoError
@@ -112,6 +113,7 @@ def run(
 
 def _run_locked(pipeline: dlt.Pipeline, names: Sequence[str], full_refresh: bool, source_args: dict) -> RunSummary:
     started = time.monotonic()
+    keep_packages = packages_to_keep()  # a bad setting is refused before anything runs
     source = pendo_source(**source_args).with_resources(*names)
     meter = _RowMeter()
     destination = _destination_name(pipeline)
@@ -130,6 +132,7 @@ def _run_locked(pipeline: dlt.Pipeline, names: Sequence[str], full_refresh: bool
         )
     except PipelineStepFailed as exc:
         raise unwrap(exc) from None
+    prune_completed_packages(pipeline, keep_packages)
     summary = RunSummary(seconds=time.monotonic() - started, load_info=info)
     trace = pipeline.last_trace
     if trace and trace.last_normalize_info:
