@@ -17,6 +17,7 @@ from dlt.common.pipeline import LoadInfo
 from dlt.common.storages.load_package import PackageStorage
 from dlt.pipeline.exceptions import PipelineStepFailed
 
+from pipelines import refresh
 from pipelines.lock import PipelineLock
 from pipelines.packages import packages_to_keep, prune_completed_packages
 from sources.pendo import pendo_source
@@ -108,6 +109,9 @@ def run(
     """Extract, normalize and load under the pipeline lock; raise the user-facing error on failure."""
     names = validate_resources(list(resources) if resources else list(DEFAULT_RESOURCES))
     with PipelineLock(pipeline.pipelines_dir, pipeline.pipeline_name):
+        if full_refresh and refresh.is_atomic(pipeline):  # loaded aside, swapped in: a kill never leaves half
+            return refresh.full_refresh(pipeline, lambda aside: _run_locked(aside, names, False, source_args))
+        refresh.recover(pipeline)
         return _run_locked(pipeline, names, full_refresh, source_args)
 
 
@@ -256,6 +260,7 @@ def backfill(
     key = f"{first}..{last}:{','.join(sorted(names))}"
     total = RunSummary()
     with PipelineLock(pipeline.pipelines_dir, pipeline.pipeline_name):
+        refresh.recover(pipeline)
         done = _backfill_done(pipeline, key)
         fresh = done is None
         for chunk_start, chunk_end in chunks:
