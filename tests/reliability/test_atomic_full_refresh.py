@@ -52,7 +52,7 @@ elif moment == "in-swap":        # inside the swap transaction: old tables dropp
     moved = [0]
     for cls in (DuckDbSqlClient, Psycopg2SqlClient):
         def execute_sql(self, sql, *args, _original=cls.execute_sql, **kwargs):
-            if sql.startswith("INSERT INTO") or "SET SCHEMA" in sql:
+            if isinstance(sql, str) and (sql.startswith("INSERT INTO") or "SET SCHEMA" in sql):
                 moved[0] += 1
                 if moved[0] == 3:
                     die()
@@ -209,7 +209,7 @@ def _trial(ws: Workspace, moment: str) -> str:
 
 
 MOMENTS = ("extract", "load", *SWAP_MOMENTS)
-DEFAULT = {("duckdb", "load"), ("duckdb", "in-swap"), ("duckdb", "after-swap"), ("postgres", "in-swap")}
+DEFAULT = {("duckdb", "load"), ("duckdb", "after-swap"), ("postgres", "in-swap")}  # the rest: -m slow
 
 
 @pytest.mark.parametrize(("destination", "moment"), [
