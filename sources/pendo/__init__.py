@@ -22,6 +22,7 @@ from sources.pendo import helpers
 from sources.pendo.client import PendoClient
 from sources.pendo.config import PendoConfig, validate
 from sources.pendo.errors import ConfigError, PendoError, PendoRequestError
+from sources.pendo.scope import ScopeGuard, history_start
 from sources.pendo.settings import (
     DEFAULT_CONCURRENCY,
     DEFAULT_LOOKBACK_DAYS,
@@ -101,15 +102,16 @@ def pendo_source(
                          max_attempts=cfg.max_attempts, backoff_base=float(retry_backoff_seconds))
     clock = _PendoClock(client)
     pool = helpers.WindowPool(cfg.concurrency)  # one bound on windows in flight for all event tables
+    scope = ScopeGuard(cfg)  # a widened app_ids / include_anonymous_visitors reloads the history it adds
 
     resources: list[DltResource] = [entity_resource(client, cfg, t, e) for t, e in ENTITY_ENDPOINTS.items()]
     resources.append(metadata_fields_resource(client))
-    resources += [people_resource(client, cfg, t, *spec) for t, spec in PEOPLE_SOURCES.items()]
-    resources += [event_resource(client, cfg, clock, pool, t, s, single_events=False, progress=backfill_progress)
-                  for t, s in ROLLUP_SOURCES.items()]
-    resources += [event_resource(client, cfg, clock, pool, t, s, single_events=True, progress=backfill_progress)
-                  for t, s in SINGLE_EVENT_SOURCES.items()]
-    history = visitor_history_resource(client, cfg, clock)
+    resources += [people_resource(client, cfg, t, *spec, scope=scope) for t, spec in PEOPLE_SOURCES.items()]
+    resources += [event_resource(client, cfg, clock, pool, t, s, single_events=False, progress=backfill_progress,
+                                 scope=scope) for t, s in ROLLUP_SOURCES.items()]
+    resources += [event_resource(client, cfg, clock, pool, t, s, single_events=True, progress=backfill_progress,
+                                 scope=scope) for t, s in SINGLE_EVENT_SOURCES.items()]
+    history = visitor_history_resource(client, cfg, clock, scope=scope)
     history.selected = False
     resources.append(history)
     return resources
@@ -134,17 +136,19 @@ def metadata_fields_resource(client: PendoClient) -> DltResource:
 
 
 def people_resource(
-    client: PendoClient, cfg: PendoConfig, table: str, source: str, id_field: str, id_column: str
+    client: PendoClient, cfg: PendoConfig, table: str, source: str, id_field: str, id_column: str,
+    scope: ScopeGuard | None = None,
 ) -> DltResource:
     """Visitors/accounts merged on their id, incremental on ``metadata.auto.lastupdated``."""
 
     def people() -> Iterator[Any]:
         state = {} if cfg.backfill else dlt.current.resource_state()
+        reload = (scope or ScopeGuard(cfg)).reload(table, state, "cursor_ms")
         schema = helpers.fetch_metadata_schema(client, "visitor" if source == "visitors" else "account")
         lower = None
         if cfg.backfill:
             lower = int(cfg.start_date.timestamp() * 1000) if cfg.start_date else None
-        elif "cursor_ms" in state:
+        elif "cursor_ms" in state and not reload:
             lower = state["cursor_ms"] - cfg.lookback_days * 86_400_000
         hints = dlt.mark.make_hints(columns=_new_column_hints(table, schema.column_hints()))
         first = True
@@ -181,12 +185,15 @@ def event_resource(
     *,
     single_events: bool,
     progress: dict | None = None,
+    scope: ScopeGuard | None = None,
 ) -> DltResource:
     """One query per window for all entities; a re-extracted bucket replaces that bucket's rows."""
     period = cfg.period
 
     def events() -> Iterator[Any]:
         state = _event_state(cfg)
+        if (scope or ScopeGuard(cfg)).reload(table, state, "cursor"):
+            state.pop("cursor")
         now = clock.now()
         start, end = _event_range(cfg, state, now)
         window_buckets = cfg.window_days * (1 if period == "day" else 24)
@@ -214,11 +221,15 @@ def event_resource(
     )
 
 
-def visitor_history_resource(client: PendoClient, cfg: PendoConfig, clock: _PendoClock) -> DltResource:
+def visitor_history_resource(
+    client: PendoClient, cfg: PendoConfig, clock: _PendoClock, scope: ScopeGuard | None = None
+) -> DltResource:
     """Per-visitor activity, one GET per visitor per day (Pendo keeps about 180 days)."""
 
     def visitor_history() -> Iterator[list[dict]]:
         state = _event_state(cfg)
+        if (scope or ScopeGuard(cfg)).reload("visitor_history", state, "cursor"):
+            state.pop("cursor")
         now = clock.now()
         start, end = _event_range(cfg, state, now)
         days = [w.start for w in plan_windows(start, end, "day", cfg.timezone, 1)]
@@ -301,6 +312,7 @@ def _event_range(cfg: PendoConfig, state: dict, now: pendulum.DateTime) -> tuple
     if cfg.backfill:
         assert cfg.end_date is not None
         return start_date, min(cfg.end_date, now)
+    start_date = history_start(start_date)  # a resource added to an existing dataset loads its history
     cursor = pendulum.parse(state["cursor"]) if "cursor" in state else None
     return incremental_start(cursor, start_date, cfg.lookback_days, cfg.period, cfg.timezone), now
 
