@@ -31,12 +31,20 @@ from typing import Any, TypeVar
 import dlt
 from dlt.pipeline.exceptions import PipelineStepFailed
 
+from sources.pendo.errors import PendoError
+
 logger = logging.getLogger("pendo_elt")
 
 ASIDE_SUFFIX = "_refresh"  # dlt normalizes dataset names: a double underscore would become one
 SWAP_MARKER = "SWAP_BEGUN"  # written in the aside working dir right before the swap transaction
 ATOMIC_DESTINATIONS = ("duckdb", "postgres")
 T = TypeVar("T")
+
+
+class RefreshBlockedError(PendoError):
+    """The swap cannot drop a table other objects depend on (Postgres views, e.g. dbt's staging models)."""
+
+    exit_code = 2
 
 
 def aside_dir(pipeline: dlt.Pipeline) -> Path:
@@ -65,8 +73,10 @@ def full_refresh(pipeline: dlt.Pipeline, load: Callable[[dlt.Pipeline], T]) -> T
         raise
     marker = aside_dir(pipeline) / SWAP_MARKER
     marker.write_text(str(os.getpid()))
-    _swap(pipeline, aside)
-    _finish(pipeline)
+    try:
+        _swap(pipeline, aside)
+    finally:
+        _finish(pipeline)  # committed or rolled back: the destination's state is the truth
     return result
 
 
@@ -135,7 +145,7 @@ def _swap(pipeline: dlt.Pipeline, aside: dlt.Pipeline) -> None:
             with client.begin_transaction():
                 client.execute_sql(f"CREATE SCHEMA IF NOT EXISTS {target}")
                 for table in doomed:
-                    client.execute_sql(f"DROP TABLE {target}.{client.escape_column_name(table)}")
+                    _drop_table(client, target, table)
                 for table in fresh:
                     if destination == "postgres":
                         client.execute_sql(f"ALTER TABLE {source}.{client.escape_column_name(table)} "
@@ -144,6 +154,19 @@ def _swap(pipeline: dlt.Pipeline, aside: dlt.Pipeline) -> None:
                         _copy_duckdb_table(client, source, source_name, target, table)
 
     _call(swap)
+
+
+def _drop_table(client: Any, dataset: str, table: str) -> None:
+    try:
+        client.execute_sql(f"DROP TABLE {dataset}.{client.escape_column_name(table)}")
+    except Exception as exc:
+        if "depend" not in str(exc):
+            raise
+        # Not CASCADE: that would silently drop the user's views (dbt's staging models) with the old table.
+        raise RefreshBlockedError(
+            f"--full-refresh cannot replace {dataset}.{table}: other objects depend on it "
+            f"({' '.join(str(exc).split())[:160]}); drop them (dbt: its staging views) and run again, "
+            "then rebuild them with 'pendo-elt models'; the dataset is unchanged") from None
 
 
 def _copy_duckdb_table(client: Any, source: str, source_name: str, target: str, table: str) -> None:

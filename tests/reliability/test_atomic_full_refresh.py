@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import pendulum
 import pytest
 
-from tests.reliability.harness import AGG, CORE, DATASET, EXIT_OK, Completed, Workspace
+from tests.reliability.harness import AGG, CORE, DATASET, EXIT_OK, Completed, Workspace, one_error_line
 
 PG = "postgresql://postgres:postgres@127.0.0.1:5432/postgres"
 RESOURCES = ",".join(CORE)
@@ -237,3 +237,25 @@ def test_a_full_refresh_replaces_every_table_and_cursor_in_one_swap(make_workspa
             for schema in [ws.dataset, *_aside_schemas(ws), f"{ws.dataset}_staging"]:
                 ws.query(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE; SELECT 1')
 
+
+
+@pytest.mark.slow
+def test_a_refresh_blocked_by_dependent_views_changes_nothing_and_says_what_to_do(make_workspace) -> None:
+    """Postgres: a view over a table (dbt's staging models) blocks its drop; CASCADE would delete the user's views,
+    so the swap rolls back instead, with one line (exit 2), and the old data and cursors stay."""
+    ws = _workspace(make_workspace, "postgres")
+    views = f"{ws.dataset}_views"
+    try:
+        old = _prepare(ws)
+        ws.query(f'CREATE SCHEMA "{views}"; CREATE VIEW "{views}".v AS SELECT * FROM "{ws.dataset}".page_events; '
+                 "SELECT 1")
+        blocked = ws.cli(*_args(ws, "run", "--full-refresh", "--resources", RESOURCES))
+        assert blocked.returncode == 2, blocked.stderr[-2000:]
+        line = one_error_line(blocked)
+        assert "other objects depend on it" in line and "the dataset is unchanged" in line
+        assert _holds_old_or_complete_new(ws, old) == "old"
+        assert not (ws.pipelines / ASIDE_DIR).exists() and _aside_schemas(ws) == []
+        _then_a_plain_run_converges(ws)
+    finally:
+        for schema in [views, ws.dataset, *_aside_schemas(ws), f"{ws.dataset}_staging"]:
+            ws.query(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE; SELECT 1')
