@@ -58,7 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="comma-separated resources to load")
     destination_options(run)
     run.add_argument("--full-refresh", action="store_true",
-                     help="drop the tables and cursors of the selected resources and reload from start_date")
+                     help="replace the dataset (all tables and cursors) with a fresh load of the selected resources "
+                          "from start_date, loaded aside and swapped in atomically")
 
     backfill = commands.add_parser("backfill", formatter_class=fmt,
                                    help="reload a closed date range without moving the incremental cursors")
