@@ -312,7 +312,8 @@ def _event_range(cfg: PendoConfig, state: dict, now: pendulum.DateTime) -> tuple
     if cfg.backfill:
         assert cfg.end_date is not None
         return start_date, min(cfg.end_date, now)
-    start_date = history_start(start_date)  # a resource added to an existing dataset loads its history
+    # a resource added to an existing dataset loads its history
+    start_date = history_start(start_date, explicit=cfg.start_date is not None)
     cursor = pendulum.parse(state["cursor"]) if "cursor" in state else None
     return incremental_start(cursor, start_date, cfg.lookback_days, cfg.period, cfg.timezone), now
 

@@ -9,7 +9,8 @@ before its load commits leaves the old scope recorded, so the next run reloads a
 
 Narrowing cannot be undone by a load: the rows outside the new scope stay, and one warning line says which and
 how to remove them. A resource added to an existing dataset has no cursor and loads from the dataset's first
-day (recorded in the source state at the first run), not from a later default ``start_date``.
+day (recorded in the source state at the first run), not from a later default ``start_date``; an explicit
+``start_date`` is honoured.
 """
 
 from __future__ import annotations
@@ -89,10 +90,14 @@ class ScopeGuard:
             logger.warning(message)
 
 
-def history_start(start: pendulum.DateTime) -> pendulum.DateTime:
-    """Where a resource without a cursor starts: the dataset's first day, so one added later loads its history."""
+def history_start(start: pendulum.DateTime, *, explicit: bool) -> pendulum.DateTime:
+    """Where a resource without a cursor starts: the dataset's first day, so one added later loads its history.
+
+    Only for the default ``start_date`` (30 days before now, moving on every day); a ``start_date`` the user set is
+    where they asked it to start (``visitor_history`` costs a request per visitor per day).
+    """
     source_state = dlt.current.source_state()
     recorded = source_state.get("history_start")
     first = min(start, pendulum.parse(recorded)) if recorded else start
     source_state["history_start"] = first.to_iso8601_string()
-    return first  # type: ignore[return-value]
+    return start if explicit else first  # type: ignore[return-value]
