@@ -119,6 +119,7 @@ def pendo_source(
     pool = helpers.WindowPool(cfg.concurrency)  # one bound on windows in flight for all event tables
     lists = _EntityLists(client, cfg)
     syncing = _Syncing(warehouse, sync_stats if sync_stats is not None else SyncStats(), lists, verify_range)
+    syncing.stats.clients.append(client)
 
     resources: list[DltResource] = [entity_resource(client, cfg, t, e, lists) for t, e in ENTITY_ENDPOINTS.items()]
     resources.append(metadata_fields_resource(client))

@@ -60,9 +60,22 @@ class SyncStats:
 
     tables: dict[str, TableSync] = field(default_factory=dict)
     refusal_logged: bool = False
+    clients: list[PendoClient] = field(default_factory=list)  # whose requests this run sent
 
     def table(self, name: str) -> TableSync:
         return self.tables.setdefault(name, TableSync())
+
+    @property
+    def requests_sent(self) -> int:
+        return sum(c.requests_sent for c in self.clients)
+
+    @property
+    def fingerprint_rows(self) -> int:
+        return sum(t.fingerprint_rows for t in self.tables.values())
+
+    @property
+    def rows_replaced(self) -> int:
+        return sum(t.rows_replaced for t in self.tables.values())
 
 
 @dataclass
