@@ -70,6 +70,18 @@ def build_parser() -> argparse.ArgumentParser:
                           help="days per load; a rerun of an interrupted backfill skips finished chunks")
     destination_options(backfill)
 
+    verify = commands.add_parser("verify", formatter_class=fmt,
+                                 help="compare the loaded event buckets with Pendo; --repair re-extracts what differs")
+    verify.add_argument("--start", default=None, help="first day to compare, YYYY-MM-DD (None: the first loaded)")
+    verify.add_argument("--end", default=None,
+                        help="day after the last to compare, YYYY-MM-DD (None: up to the newest loaded bucket, which "
+                             "every run re-extracts)")
+    verify.add_argument("--resources", type=_resources(BACKFILL_RESOURCES), default=",".join(BACKFILL_RESOURCES),
+                        help="comma-separated event tables to compare")
+    verify.add_argument("--repair", action="store_true",
+                        help="re-extract the differing (bucket, entity) pairs; cursors do not move")
+    destination_options(verify)
+
     check = commands.add_parser("check", help="verify the key, the region and the destination", formatter_class=fmt)
     destination_options(check)
 
@@ -113,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     redactor = _install_redaction()
     handlers: dict[str, Callable[[argparse.Namespace], int]] = {
-        "run": _cmd_run, "backfill": _cmd_backfill, "check": _cmd_check, "status": _cmd_status,
+        "run": _cmd_run, "backfill": _cmd_backfill, "verify": _cmd_verify, "check": _cmd_check, "status": _cmd_status,
         "models": _cmd_models, "report": _cmd_report, "simulate": _cmd_simulate, "demo": _cmd_demo,
     }
     try:
@@ -219,6 +231,14 @@ def _cmd_backfill(args: argparse.Namespace) -> int:
                        on_chunk=report)
     _print_summary(summary)
     return EXIT_OK
+
+
+def _cmd_verify(args: argparse.Namespace) -> int:
+    from pipelines.verify import print_result, verify
+
+    result = verify(_pipeline(args), args.start, args.end, args.resources, repair=args.repair)
+    print_result(result)
+    return EXIT_FAILURE if result.drift else EXIT_OK
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
