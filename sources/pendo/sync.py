@@ -94,16 +94,20 @@ def verify_jobs(ctx: Context, window: Window, entities: Sequence[str] | None = N
 
 
 def rule_edit_jobs(ctx: Context, entities: Sequence[str], before: pendulum.DateTime) -> list[Job]:
-    """Entities whose rules changed: verify their whole loaded history before ``before`` (the unsettled buckets
-    and the new ones are verified or replaced for every entity anyway)."""
+    """Entities whose rules changed: verify the table's whole loaded history before ``before`` (the unsettled
+    buckets and the new ones are verified or replaced anyway).
+
+    Every entity is compared, not only the edited ones: a reprocessed tag also moves rows to other entities of its
+    app (they now match another rule) whose ``lastUpdatedAt`` does not move. The fingerprints are one row per
+    (bucket, entity), small next to the rows; only the pairs that differ are re-extracted.
+    """
     if not entities:
         return []
     loaded = ctx.warehouse.bucket_range(ctx.table, ctx.cfg.period)
     if loaded is None or loaded[0] >= int(before.timestamp() * 1000):
         return []
-    logger.info("%s: tagging rules of %d entities changed; verifying their loaded history", ctx.table, len(entities))
-    window = Window(pendulum.from_timestamp(loaded[0] / 1000), before)
-    return verify_jobs(ctx, window, sorted(entities))
+    logger.info("%s: tagging rules of %d entities changed; verifying the loaded history", ctx.table, len(entities))
+    return verify_jobs(ctx, Window(pendulum.from_timestamp(loaded[0] / 1000), before))
 
 
 def changed_entities(
