@@ -17,6 +17,7 @@ from dlt.common.pipeline import LoadInfo
 from dlt.common.storages.load_package import PackageStorage
 from dlt.pipeline.exceptions import PipelineStepFailed
 
+from pipelines.bucket_state import write_bucket_state
 from pipelines.lock import PipelineLock
 from sources.pendo import pendo_source
 from sources.pendo.config import validate_resources
@@ -149,6 +150,8 @@ def _run_locked(pipeline: dlt.Pipeline, names: Sequence[str], full_refresh: bool
         )
     except PipelineStepFailed as exc:
         raise unwrap(exc) from None
+    period = pipeline.state.get("sources", {}).get("pendo", {}).get("period", "day")
+    write_bucket_state(pipeline, period, stats.buckets)
     summary = RunSummary(seconds=time.monotonic() - started, load_info=info, sync=stats, requests=stats.requests_sent,
                          fingerprint_rows=stats.fingerprint_rows, rows_deleted=stats.rows_replaced)
     trace = pipeline.last_trace

@@ -21,7 +21,7 @@ from dlt.common.configuration.inject import with_config
 from pipelines.lock import PipelineLock
 from pipelines.run import BACKFILL_RESOURCES, RunSummary, _run_locked
 from pipelines.warehouse_fingerprints import WarehouseFingerprints
-from sources.pendo import settle
+from sources.pendo import _PendoClock, settle
 from sources.pendo.client import PendoClient
 from sources.pendo.config import PendoConfig, parse_date, validate, validate_resources
 from sources.pendo.errors import ConfigError
@@ -134,8 +134,9 @@ def _verify_locked(pipeline: dlt.Pipeline, cfg: PendoConfig, client: PendoClient
                                                     sync.buckets_repaired, read)
         result.repaired = True
     stats = settle.SyncStats()
+    now = _PendoClock(client).now()
     for name in names:
-        found = settle.verify(client, cfg, warehouse, name, SOURCES[name], window, stats)
+        found = settle.verify(client, cfg, warehouse, name, SOURCES[name], window, stats, now=now)
         row = result.tables.setdefault(name, TableVerification(name, found.buckets_checked))
         remaining = len({r.bucket_ms for r in found.repairs})
         row.remaining = remaining

@@ -23,7 +23,7 @@ from sources.pendo import helpers, sync
 from sources.pendo.client import PendoClient
 from sources.pendo.config import PendoConfig, validate
 from sources.pendo.errors import ConfigError, PendoError, PendoRequestError
-from sources.pendo.repair import refuse_rows_without_entity
+from sources.pendo.repair import refuse_rows_without_entity, rows_per_bucket
 from sources.pendo.settings import (
     DEFAULT_CONCURRENCY,
     DEFAULT_LOOKBACK_DAYS,
@@ -216,7 +216,7 @@ def event_resource(
     def events() -> Iterator[Any]:
         state = _event_state(cfg)
         now = clock.now()
-        ctx = sync.Context(client, cfg, syncing.warehouse(), syncing.stats, table, source)
+        ctx = sync.Context(client, cfg, syncing.warehouse(), syncing.stats, table, source, now)
         if syncing.verify_range is not None:
             start_ms, end_ms = syncing.verify_range
             end_ms = min(end_ms, int(now.timestamp() * 1000))
@@ -227,12 +227,20 @@ def event_resource(
                                          changed_entities=syncing.rule_edits(table))
         fetched = helpers.fetch_windows(client, table, source, [j.window for j in jobs], cfg, pool,
                                         single_events=single_events, stages=[j.stages for j in jobs])
+        extracted_at = pendulum.now("UTC")
         for job, (window, pages) in zip(jobs, fetched, strict=True):
             if len(job.tombstones):
                 yield job.tombstones
+            counts: dict[int, int] = {}
             for page in pages:
                 refuse_rows_without_entity(table, page)
+                for bucket, n in rows_per_bucket(page, period).items():
+                    counts[bucket] = counts.get(bucket, 0) + n
                 yield page
+            for bucket in bucket_starts(window, period, cfg.timezone):
+                ms = int(bucket.timestamp() * 1000)
+                whole = {"rows": counts.get(ms, 0)} if job.stages is None else {}
+                syncing.stats.record(table, ms, extracted_at=extracted_at, final=False, **whole)
             if job.advances_cursor and not clock.guessed:
                 state["cursor"] = min(bucket_starts(window, period, cfg.timezone)[-1],
                                       floor_to_bucket(now, period, cfg.timezone)).to_iso8601_string()

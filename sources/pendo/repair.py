@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import pendulum
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from sources.pendo import helpers
 from sources.pendo.arrow import TIMESTAMP
@@ -105,6 +106,22 @@ def refuse_rows_without_entity(table: str, page: Page) -> None:
     if missing:
         raise PendoResponseError(f"Pendo sent {missing} {table} rows without {field}; such rows cannot be replaced "
                                  "when Pendo changes them, so nothing was loaded (report it to Pendo support)")
+
+
+def rows_per_bucket(page: Page, period: str) -> dict[int, int]:
+    """Rows of a page per bucket (epoch ms), for the bucket state table."""
+    if isinstance(page, pa.Table):
+        if not page.num_rows or period not in page.column_names:
+            return {}
+        counts = pc.value_counts(page.column(period).cast(pa.int64()))
+        return {int(v["values"]) // 1000: int(v["counts"]) for v in counts.to_pylist()}
+    result: dict[int, int] = {}
+    for row in page:
+        bucket = row.get(period)
+        if bucket is not None and not row.get(TOMBSTONE_COLUMN):
+            ms = _ms(bucket)
+            result[ms] = result.get(ms, 0) + 1
+    return result
 
 
 def _ms(ts: pendulum.DateTime) -> int:

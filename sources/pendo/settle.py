@@ -11,6 +11,7 @@ be compared, so its buckets count as differing and are re-extracted whole.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -61,6 +62,11 @@ class SyncStats:
     tables: dict[str, TableSync] = field(default_factory=dict)
     refusal_logged: bool = False
     clients: list[PendoClient] = field(default_factory=list)  # whose requests this run sent
+    # (table, bucket ms) -> what this run learnt about the bucket: rows, fingerprint, verified/extracted, final
+    buckets: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict)
+
+    def record(self, table: str, bucket_ms: int, **facts: Any) -> None:
+        self.buckets.setdefault((table, bucket_ms), {}).update(facts)
 
     def table(self, name: str) -> TableSync:
         return self.tables.setdefault(name, TableSync())
@@ -116,19 +122,42 @@ def verify(
     window: Window,
     stats: SyncStats,
     entities: Sequence[str] | None = None,
+    now: pendulum.DateTime | None = None,
 ) -> Verification:
-    """Fingerprint ``window`` (only ``entities`` when given) on both sides and plan the repairs."""
+    """Fingerprint ``window`` (only ``entities`` when given) on both sides and plan the repairs.
+
+    ``now`` is Pendo's clock: it decides which matching buckets are final."""
     sync = stats.table(table)
     pendo, unknown = pendo_fingerprints(client, cfg, table, source, window, stats, entities)
     held = warehouse.fingerprints(table, cfg.period, window.start_ms, window.end_ms, entities)
     keys = differing(pendo, held)
     buckets = {b for b, _ in keys} | unknown
     repairs = plan_repairs(keys, pendo, held, by_entity=table in ENTITY_FIELDS, whole_buckets=unknown)
-    checked = len(bucket_starts(window, cfg.period, cfg.timezone))
+    starts = [int(b.timestamp() * 1000) for b in bucket_starts(window, cfg.period, cfg.timezone)]
+    checked = len(starts)
     sync.buckets_checked += checked
+    if entities is None:
+        _record_verified(cfg, stats, table, starts, pendo, buckets, now or pendulum.now("UTC"))
     sync.keys_differing += len(keys)
     sync.buckets_differing += len(buckets)
     return Verification(table, window, pendo, held, keys, repairs, checked)
+
+
+def _record_verified(cfg: PendoConfig, stats: SyncStats, table: str, starts: list[int],
+                     pendo: dict[fp.Key, fp.Fingerprint], differing_buckets: set[int], now: pendulum.DateTime) -> None:
+    """Bucket state: Pendo's fingerprint of each bucket; a matching bucket past the horizon is final."""
+    per_bucket: dict[int, list[tuple[str, fp.Fingerprint]]] = {}
+    for (bucket, entity), value in pendo.items():
+        per_bucket.setdefault(bucket, []).append((entity, value))
+    verified_at = pendulum.now("UTC")
+    horizon = incremental_start(now, pendulum.from_timestamp(0), max(cfg.settle_days - 1, 0), cfg.period, cfg.timezone)
+    final_before = int(horizon.timestamp() * 1000)
+    for bucket in starts:
+        entries = sorted(per_bucket.get(bucket, []))
+        digest = hashlib.sha1(repr(entries).encode(), usedforsecurity=False).hexdigest()
+        matched = bucket not in differing_buckets
+        stats.record(table, bucket, rows=int(sum(v[0] for _, v in entries)), fingerprint=digest,
+                     verified_at=verified_at, final=matched and bucket < final_before, matched=matched)
 
 
 def pendo_fingerprints(

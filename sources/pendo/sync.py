@@ -41,6 +41,7 @@ class Context:
     stats: settle.SyncStats
     table: str
     source: str
+    now: pendulum.DateTime | None = None  # Pendo's clock
 
     @property
     def single(self) -> bool:
@@ -78,7 +79,8 @@ def incremental_jobs(
 
 def verify_jobs(ctx: Context, window: Window, entities: Sequence[str] | None = None) -> list[Job]:
     """Fingerprint ``window`` on both sides and return the repairs of what differs."""
-    found = settle.verify(ctx.client, ctx.cfg, ctx.warehouse, ctx.table, ctx.source, window, ctx.stats, entities)
+    found = settle.verify(ctx.client, ctx.cfg, ctx.warehouse, ctx.table, ctx.source, window, ctx.stats, entities,
+                          now=ctx.now)
     held = found.warehouse
     if entities is not None and any(r.entities is None for r in found.repairs):
         # A bucket repaired whole deletes every pair the warehouse holds in it, not only the filtered entities'.

@@ -131,7 +131,9 @@ def _iso_date(ms: int, tz: str) -> str:
 EVENT_TABLES = ("page_events", "feature_events", "track_events", "events", "guide_events", "poll_events")
 
 
-def event_drift(loader: Loader, period: str = "day", tables: tuple[str, ...] = EVENT_TABLES) -> dict[str, dict[str, int]]:
+def event_drift(
+    loader: Loader, period: str = "day", tables: tuple[str, ...] = EVENT_TABLES
+) -> dict[str, dict[str, int]]:
     """Rows missing from or extra in each event table against ground truth, over the whole served history.
 
     Counters compare as multisets, so a duplicated row counts as extra.

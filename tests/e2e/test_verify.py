@@ -97,7 +97,8 @@ def test_verify_of_a_range_outside_the_loaded_history_says_so_in_one_line(verify
 def test_a_fingerprint_query_pendo_refuses_is_re_extracted_and_said_once(verify_env) -> None:
     load, cli = verify_env
     assert cli("run", "--resources", "page_events,guide_events").returncode == 0
-    load.sim.inject({"kind": "status", "status": 400, "body": "Invalid pipeline", "times": 2,
+    # verify asks Pendo's clock first; both fingerprint queries after it are refused
+    load.sim.inject({"kind": "status", "status": 400, "body": "Invalid pipeline", "times": 2, "after": 1,
                      "path": "/api/v1/aggregation"})
     refused = cli("verify", "--resources", "page_events,guide_events")
     assert refused.returncode == 1  # an uncompared window is not known to be equal
