@@ -17,6 +17,7 @@ from dlt.common.pipeline import LoadInfo
 from dlt.common.storages.load_package import PackageStorage
 from dlt.pipeline.exceptions import PipelineStepFailed
 
+from pipelines import deletions
 from pipelines.bucket_state import write_bucket_state
 from pipelines.lock import PipelineLock
 from sources.pendo import pendo_source
@@ -60,6 +61,7 @@ class RunSummary:
     table_seconds: dict[str, float] = field(default_factory=dict)  # extraction time per resource
     load_info: LoadInfo | None = None
     skipped_chunks: int = 0
+    deletions: deletions.DeletionReport | None = None  # when this run reconciled deletions (see pipelines/deletions)
     sync: SyncStats = field(default_factory=SyncStats)  # verification counters per event table
     requests: int = 0  # HTTP requests sent to Pendo
     fingerprint_rows: int = 0  # rows of fingerprint answers read from Pendo
@@ -125,8 +127,12 @@ def run(
 ) -> RunSummary:
     """Extract, normalize and load under the pipeline lock; raise the user-facing error on failure."""
     names = validate_resources(list(resources) if resources else list(DEFAULT_RESOURCES))
+    every_hours = source_args.pop(deletions.SETTING, None)  # not a pendo_source argument
     with PipelineLock(pipeline.pipelines_dir, pipeline.pipeline_name):
-        return _run_locked(pipeline, names, full_refresh, source_args)
+        summary = _run_locked(pipeline, names, full_refresh, source_args)
+        if deletions.PEOPLE_TABLES & set(names):  # after the load, so today's visitors are in the warehouse
+            summary.deletions = deletions.reconcile_if_due(pipeline, source_args, every_hours)
+        return summary
 
 
 def _run_locked(pipeline: dlt.Pipeline, names: Sequence[str], full_refresh: bool, source_args: dict) -> RunSummary:

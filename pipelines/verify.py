@@ -18,6 +18,7 @@ import dlt
 import pendulum
 from dlt.common.configuration.inject import with_config
 
+from pipelines import deletions
 from pipelines.lock import PipelineLock
 from pipelines.run import BACKFILL_RESOURCES, RunSummary, _run_locked
 from pipelines.warehouse_fingerprints import WarehouseFingerprints
@@ -58,7 +59,8 @@ class VerifyResult:
 
     @property
     def drift(self) -> bool:
-        return any(t.remaining for t in self.tables.values())
+        deleted_in_pendo = self.deletions is not None and self.deletions.drift and not self.deletions.applied
+        return any(t.remaining for t in self.tables.values()) or deleted_in_pendo
 
 
 @with_config(sections=("sources", "pendo"))
@@ -93,6 +95,7 @@ def verify(
     **source_args: Any,
 ) -> VerifyResult:
     """Compare (and with ``repair`` fix) the event tables over ``[start, end)`` (default: all loaded history)."""
+    source_args = {k: v for k, v in source_args.items() if k != deletions.SETTING}
     names = validate_resources(list(resources) if resources else list(BACKFILL_RESOURCES))
     not_windowed = [n for n in names if n not in SOURCES]
     if not_windowed:
@@ -103,7 +106,10 @@ def verify(
     cfg, client = configured(**{k: v for k, v in source_args.items() if k in keys})
     try:
         with PipelineLock(pipeline.pipelines_dir, pipeline.pipeline_name):
-            return _verify_locked(pipeline, cfg, client, names, start, end, repair, source_args)
+            result = _verify_locked(pipeline, cfg, client, names, start, end, repair, source_args)
+            if not resources:  # a whole verify also reconciles deleted visitors and accounts
+                result.deletions = deletions.reconcile_deletions(pipeline, source_args, apply=repair)
+            return result
     finally:
         client.close()
 
@@ -143,21 +149,11 @@ def _verify_locked(pipeline: dlt.Pipeline, cfg: PendoConfig, client: PendoClient
         if not repair:
             row.buckets_differing = remaining
         row.rows_read += stats.table(name).fingerprint_rows
-    result.deletions = _deletions(pipeline, source_args, repair)
     return result
 
 
 def _repair(pipeline: dlt.Pipeline, names: Sequence[str], window: Window, source_args: dict) -> RunSummary:
     return _run_locked(pipeline, names, False, {**source_args, "verify_range": (window.start_ms, window.end_ms)})
-
-
-def _deletions(pipeline: dlt.Pipeline, source_args: dict, repair: bool) -> Any:
-    """Visitors and accounts Pendo no longer has (``pipelines.deletions``, when present in this version)."""
-    try:
-        from pipelines.deletions import reconcile_deletions  # type: ignore[import-not-found]
-    except ImportError:
-        return None
-    return reconcile_deletions(pipeline, source_args, apply=repair)
 
 
 def _range(cfg: PendoConfig, first_ms: int, last_ms: int, start: str | None, end: str | None) -> Window:
@@ -201,7 +197,11 @@ def print_result(result: VerifyResult) -> None:
     for line in [header, *lines]:
         print("  ".join(str(v).ljust(w) for v, w in zip(line, widths, strict=True)).rstrip())
     span = f"{result.window.start.to_iso8601_string()}..{result.window.end.to_iso8601_string()}"
+    if result.deletions is not None:
+        print(result.deletions.line())
     drifting = [t.table for t in result.tables.values() if t.remaining]
+    if result.deletions is not None and result.deletions.drift and not result.deletions.applied:
+        drifting.append("deleted visitors/accounts")
     if not drifting:
         print(f"no drift: every compared bucket of {span} equals Pendo")
     elif result.repaired:
