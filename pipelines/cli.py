@@ -76,8 +76,9 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--end", default=None,
                         help="day after the last to compare, YYYY-MM-DD (None: up to the newest loaded bucket, which "
                              "every run re-extracts)")
-    verify.add_argument("--resources", type=_resources(BACKFILL_RESOURCES), default=",".join(BACKFILL_RESOURCES),
-                        help="comma-separated event tables to compare")
+    verify.add_argument("--resources", type=_resources(BACKFILL_RESOURCES), default=None,
+                        help="comma-separated event tables to compare (None: every event table, and deleted "
+                             "visitors and accounts)")
     verify.add_argument("--repair", action="store_true",
                         help="re-extract the differing (bucket, entity) pairs; cursors do not move")
     destination_options(verify)

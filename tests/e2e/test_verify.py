@@ -110,3 +110,18 @@ def test_a_fingerprint_query_pendo_refuses_is_re_extracted_and_said_once(verify_
     assert repaired.returncode == 0, repaired.stdout + repaired.stderr
     assert repaired.stderr.count("would not answer a fingerprint query") == 1, repaired.stderr
     assert event_drift(load, tables=("page_events", "guide_events")) == {}
+
+
+def test_a_whole_verify_finds_a_deleted_visitor_and_repair_removes_its_rows(verify_env) -> None:
+    load, cli = verify_env
+    assert cli("run").returncode == 0
+    gone = load.ids("page_events", "visitor_id").most_common(1)[0][0]
+    load.sim.delete_visitor(gone)
+    drift = cli("verify")
+    assert drift.returncode == 1, drift.stdout + drift.stderr
+    assert "would delete 1 of" in drift.stdout, drift.stdout
+    repaired = cli("verify", "--repair")
+    assert repaired.returncode == 0, repaired.stdout + repaired.stderr
+    assert gone not in load.ids("visitors", "visitor_id") and gone not in load.ids("page_events", "visitor_id")
+    assert event_drift(load) == {}
+    assert cli("verify").returncode == 0
