@@ -306,6 +306,11 @@ def _print_summary(summary: RunSummary) -> None:
         took = f"{seconds[table]:8.1f}" if table in seconds else f"{'':>8}"
         print(f"{table:<{width}}  {rows[table]:>12,}  {took}")
     print(f"{'total':<{width}}  {sum(rows.values()):>12,}  {summary.seconds:8.1f}")
+    sync = summary.sync.tables.values()
+    if summary.requests:
+        print(f"{summary.requests:,} requests to Pendo; {summary.fingerprint_rows:,} fingerprint rows; "
+              f"{sum(t.buckets_checked for t in sync):,} buckets verified, {sum(t.buckets_repaired for t in sync):,} "
+              f"repaired; {summary.rows_rewritten:,} event rows rewritten (inserted + deleted)")
 
 
 if __name__ == "__main__":
