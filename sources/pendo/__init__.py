@@ -10,7 +10,6 @@ environment (``SOURCES__PENDO__<ARG>``). Tables keep tap-pendo's stream names.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Iterator, Sequence
 from typing import Any
 from urllib.parse import quote
@@ -117,8 +116,8 @@ def pendo_source(
                          max_attempts=cfg.max_attempts, backoff_base=float(retry_backoff_seconds))
     clock = _PendoClock(client)
     pool = helpers.WindowPool(cfg.concurrency)  # one bound on windows in flight for all event tables
-    lists = _EntityLists(client, cfg)
-    syncing = _Syncing(warehouse, sync_stats if sync_stats is not None else SyncStats(), lists, verify_range)
+    lists = sync.EntityLists(client, cfg)
+    syncing = sync.Syncing(warehouse, sync_stats if sync_stats is not None else SyncStats(), lists, verify_range)
     syncing.stats.clients.append(client)
 
     resources: list[DltResource] = [entity_resource(client, cfg, t, e, lists) for t, e in ENTITY_ENDPOINTS.items()]
@@ -135,7 +134,7 @@ def pendo_source(
 
 
 def entity_resource(
-    client: PendoClient, cfg: PendoConfig, table: str, endpoint: str, lists: _EntityLists | None = None
+    client: PendoClient, cfg: PendoConfig, table: str, endpoint: str, lists: sync.EntityLists | None = None
 ) -> DltResource:
     """Full lists on every run (they are small): replace, so an entity deleted in Pendo leaves the table."""
 
@@ -202,7 +201,7 @@ def event_resource(
     *,
     single_events: bool,
     progress: dict | None = None,
-    syncing: _Syncing | None = None,
+    syncing: sync.Syncing | None = None,
 ) -> DltResource:
     """One query per window for all entities; a re-extracted (bucket, entity) replaces that pair's rows.
 
@@ -210,7 +209,7 @@ def event_resource(
     (``sources.pendo.sync``).
     """
     period = cfg.period
-    syncing = syncing or _Syncing(None, SyncStats(), None, None)
+    syncing = syncing or sync.Syncing(None, SyncStats(), None, None)
     entity = ENTITY_FIELDS.get(table)
 
     def events() -> Iterator[Any]:
@@ -220,7 +219,7 @@ def event_resource(
         if syncing.verify_range is not None:
             start_ms, end_ms = syncing.verify_range
             end_ms = min(end_ms, int(now.timestamp() * 1000))
-            jobs = sync.verify_jobs(ctx, _window_of(start_ms, end_ms, cfg)) if end_ms > start_ms else []
+            jobs = sync.verify_jobs(ctx, sync.window_of(start_ms, end_ms, cfg)) if end_ms > start_ms else []
         else:
             start, end = _event_range(cfg, state, now)
             jobs = sync.incremental_jobs(ctx, start, end, now, verified=not cfg.backfill and "cursor" in state,
@@ -293,66 +292,6 @@ def visitor_history_resource(client: PendoClient, cfg: PendoConfig, clock: _Pend
 
 
 # --- shared pieces ----------------------------------------------------------------------------------
-class _EntityLists:
-    """Each entity list fetched once per source instance: loaded as a table and compared for rule edits."""
-
-    def __init__(self, client: PendoClient, cfg: PendoConfig) -> None:
-        self._client, self._cfg = client, cfg
-        self._lists: dict[str, list[dict]] = {}
-        self._lock = threading.Lock()
-
-    def get(self, endpoint: str) -> list[dict]:
-        with self._lock:
-            if endpoint not in self._lists:
-                self._lists[endpoint] = helpers.fetch_entities(self._client, endpoint, self._cfg.app_ids)
-            return self._lists[endpoint]
-
-
-class _Syncing:
-    """What the event resources share for verification: the warehouse reader, counters, entity lists."""
-
-    def __init__(self, warehouse: Any, stats: SyncStats, lists: _EntityLists | None,
-                 verify_range: tuple[int, int] | None) -> None:
-        self._warehouse, self.stats, self.lists, self.verify_range = warehouse, stats, lists, verify_range
-
-    def warehouse(self) -> Any:
-        if self._warehouse is None:
-            from pipelines.warehouse_fingerprints import WarehouseFingerprints  # the pipeline running this source
-
-            self._warehouse = WarehouseFingerprints(dlt.current.pipeline())
-        return self._warehouse
-
-    def rule_edits(self, table: str) -> Any:
-        """A callable listing the entities of ``table`` whose rules changed since the warehouse's copy."""
-        if table not in sync.RULE_ENTITIES or self.lists is None:
-            return None
-        list_table, endpoint = sync.RULE_ENTITIES[table]
-
-        def changed() -> list[str]:
-            held = self.warehouse().entity_versions(list_table)
-            if not held:
-                return []
-            current = {str(e["id"]): _ms_or_none(e.get("last_updated_at")) for e in self.lists.get(endpoint)}
-            return sync.changed_entities(current, held)
-
-        return changed
-
-
-def _ms_or_none(value: Any) -> int | None:
-    if value is None:
-        return None
-    if hasattr(value, "timestamp"):
-        return int(round(value.timestamp() * 1000))
-    return int(value)
-
-
-def _window_of(start_ms: int, end_ms: int, cfg: PendoConfig) -> Any:
-    from sources.pendo.windows import Window
-
-    first = floor_to_bucket(pendulum.from_timestamp(start_ms / 1000), cfg.period, cfg.timezone)
-    return Window(first, pendulum.from_timestamp(end_ms / 1000))
-
-
 class _PendoClock:
     """Pendo's idea of "now", asked once per run: windows end at the server's clock, not a skewed local one."""
 

@@ -40,6 +40,8 @@ class Warehouse(Protocol):
     def fingerprints(self, table: str, period: str, start_ms: int, end_ms: int,
                      entities: Sequence[str] | None = None) -> dict[fp.Key, fp.Fingerprint]: ...
 
+    def entity_versions(self, table: str) -> dict[str, int | None] | None: ...
+
 
 @dataclass
 class TableSync:

@@ -11,17 +11,20 @@ cursors.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
+import dlt
 import pendulum
 
-from sources.pendo import settle
+from sources.pendo import helpers, settle
 from sources.pendo.client import PendoClient
 from sources.pendo.config import PendoConfig
 from sources.pendo.repair import Job, bucket_window, repair_jobs, replacement_jobs
 from sources.pendo.settings import SINGLE_EVENT_SOURCES
-from sources.pendo.windows import Window, plan_windows
+from sources.pendo.windows import Window, floor_to_bucket, plan_windows
 
 logger = logging.getLogger("pendo_elt")
 
@@ -124,3 +127,63 @@ def changed_entities(
 
 def _count(ctx: Context, jobs: list[Job]) -> None:
     ctx.stats.table(ctx.table).rows_replaced += sum(job.rows_replaced for job in jobs)
+
+
+# --- what the event resources of one source instance share ------------------------------------------------
+class EntityLists:
+    """Each entity list fetched once per source instance: loaded as a table and compared for rule edits."""
+
+    def __init__(self, client: PendoClient, cfg: PendoConfig) -> None:
+        self._client, self._cfg = client, cfg
+        self._lists: dict[str, list[dict]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, endpoint: str) -> list[dict]:
+        with self._lock:
+            if endpoint not in self._lists:
+                self._lists[endpoint] = helpers.fetch_entities(self._client, endpoint, self._cfg.app_ids)
+            return self._lists[endpoint]
+
+
+class Syncing:
+    """What the event resources share for verification: the warehouse reader, counters, entity lists."""
+
+    def __init__(self, warehouse: Any, stats: settle.SyncStats, lists: EntityLists | None,
+                 verify_range: tuple[int, int] | None) -> None:
+        self._warehouse, self.stats, self.lists, self.verify_range = warehouse, stats, lists, verify_range
+
+    def warehouse(self) -> Any:
+        if self._warehouse is None:
+            from pipelines.warehouse_fingerprints import WarehouseFingerprints  # the pipeline running this source
+
+            self._warehouse = WarehouseFingerprints(dlt.current.pipeline())
+        return self._warehouse
+
+    def rule_edits(self, table: str) -> Callable[[], list[str]] | None:
+        """A callable listing the entities of ``table`` whose rules changed since the warehouse's copy."""
+        if table not in RULE_ENTITIES or self.lists is None:
+            return None
+        list_table, endpoint = RULE_ENTITIES[table]
+
+        def changed() -> list[str]:
+            held = self.warehouse().entity_versions(list_table)
+            if not held:
+                return []
+            current = {str(e["id"]): _ms_or_none(e.get("last_updated_at")) for e in self.lists.get(endpoint)}
+            return changed_entities(current, held)
+
+        return changed
+
+
+def _ms_or_none(value: Any) -> int | None:
+    if value is None:
+        return None
+    if hasattr(value, "timestamp"):
+        return int(round(value.timestamp() * 1000))
+    return int(value)
+
+
+def window_of(start_ms: int, end_ms: int, cfg: PendoConfig) -> Window:
+    """``[start, end)`` with the start floored to its bucket (a verify range from the command line)."""
+    first = floor_to_bucket(pendulum.from_timestamp(start_ms / 1000), cfg.period, cfg.timezone)
+    return Window(first, pendulum.from_timestamp(end_ms / 1000))

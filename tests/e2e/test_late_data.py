@@ -51,3 +51,14 @@ def test_late_data_beyond_the_settling_horizon_is_not_read_by_a_run(loader) -> N
     summary = load.run()
     assert summary.sync.tables["page_events"].buckets_differing == 0
     assert "page_events" in event_drift(load)
+
+
+def test_late_data_with_hour_buckets_converges(loader) -> None:
+    load: Loader = loader(source_args={"period": "hour", "settle_days": 4})
+    load.run(["page_events", "events", "guide_events"])
+    load.sim.late(_local_day(load, 3), visitors=3)
+    load.sim.advance(hours=2)
+    summary = load.run(["page_events", "events", "guide_events"])
+    assert 4 * 24 - 3 <= summary.sync.tables["page_events"].buckets_checked <= 4 * 24  # the hours since the cursor
+    assert summary.sync.tables["page_events"].buckets_repaired >= 1
+    assert event_drift(load, "hour", ("page_events", "events", "guide_events")) == {}
