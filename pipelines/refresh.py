@@ -31,6 +31,7 @@ from typing import Any, TypeVar
 import dlt
 from dlt.pipeline.exceptions import PipelineStepFailed
 
+from pipelines.bucket_state import TABLE as BUCKETS_TABLE
 from sources.pendo.errors import PendoError
 
 logger = logging.getLogger("pendo_elt")
@@ -140,8 +141,9 @@ def _swap(pipeline: dlt.Pipeline, aside: dlt.Pipeline) -> None:
             if "_dlt_pipeline_state" not in fresh:  # never swap in a copy without its state
                 raise RuntimeError(f"the refreshed copy {source} has no pipeline state; the dataset is unchanged")
             current = _tables(client) if client.has_dataset() else []
-            # Tables of this pipeline only: what dlt knows of, its bookkeeping and what replaces them.
-            doomed = [t for t in current if t in known or t in fresh or t.startswith("_dlt")]
+            # Tables of this pipeline only: what dlt knows of, its bookkeeping (dlt's, and _pendo_buckets, which
+            # describes the old rows) and what replaces them. Logs such as _pendo_deletions stay.
+            doomed = [t for t in current if t in known or t in fresh or t.startswith("_dlt") or t == BUCKETS_TABLE]
             with client.begin_transaction():
                 client.execute_sql(f"CREATE SCHEMA IF NOT EXISTS {target}")
                 for table in doomed:
