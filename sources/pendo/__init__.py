@@ -19,9 +19,11 @@ import pendulum
 from dlt.sources import DltResource
 
 from sources.pendo import helpers
+from sources.pendo.apps import apps_resource
 from sources.pendo.client import PendoClient
 from sources.pendo.config import PendoConfig, validate
 from sources.pendo.errors import ConfigError, PendoError, PendoRequestError
+from sources.pendo.event_columns import typed_events
 from sources.pendo.settings import (
     DEFAULT_CONCURRENCY,
     DEFAULT_LOOKBACK_DAYS,
@@ -104,6 +106,7 @@ def pendo_source(
 
     resources: list[DltResource] = [entity_resource(client, cfg, t, e) for t, e in ENTITY_ENDPOINTS.items()]
     resources.append(metadata_fields_resource(client))
+    resources.append(apps_resource(client, cfg))
     resources += [people_resource(client, cfg, t, *spec) for t, spec in PEOPLE_SOURCES.items()]
     resources += [event_resource(client, cfg, clock, pool, t, s, single_events=False, progress=backfill_progress)
                   for t, s in ROLLUP_SOURCES.items()]
@@ -201,7 +204,7 @@ def event_resource(
         if progress:
             record_backfill_chunk(progress)
 
-    return dlt.resource(
+    return typed_events(table, dlt.resource(
         events,
         name=table,
         write_disposition={"disposition": "merge", "strategy": "delete-insert"},
@@ -211,7 +214,7 @@ def event_resource(
             TOMBSTONE_COLUMN: {"data_type": "bool", "hard_delete": True},
             **({} if single_events else {f: {"data_type": "json"} for f in ("parameters", "properties")}),
         },
-    )
+    ))
 
 
 def visitor_history_resource(client: PendoClient, cfg: PendoConfig, clock: _PendoClock) -> DltResource:
