@@ -2,7 +2,8 @@
 -- trailing window of var pendo_pes_days (30) days. Definition (Pendo, support.pendo.io article 360054782691
 -- "Product Engagement Score"): PES = average of Adoption, Stickiness and Growth, each a percentage.
 --   adoption   = average, over visitors active in the window, of the share of the app's Core Events (pages and
---                features flagged is_core_event) they used in the window (NULL when no core events are set);
+--                features flagged is_core_event) they used in the window; an app with no Core Events set uses
+--                all its tagged pages and features instead (adoption_basis 'all_tagged', ours, not Pendo's);
 --   stickiness = average daily active visitors in the window / visitors active in the window (DAU / MAU);
 --   growth     = (new + recovered) / dropped visitors (growth_rate, Pendo's ratio); new = first active in the
 --                window, recovered = active in the window and before the prior window but not in the prior
@@ -44,18 +45,32 @@ per_visitor as (
     group by visitor_days.app_scope, visitor_days.visitor_id
 ),
 
-core as (
-    select 'page' as kind, page_id as core_id, cast(app_id as varchar) as app_scope
-    from {{ ref('stg_pendo__pages') }} where is_core_event
+catalog as (
+    select 'page' as kind, page_id as core_id, cast(app_id as varchar) as app_scope,
+           coalesce(is_core_event, false) as is_core
+    from {{ ref('stg_pendo__pages') }}
     union all
-    select 'feature', feature_id, cast(app_id as varchar)
-    from {{ ref('stg_pendo__features') }} where is_core_event
+    select 'feature', feature_id, cast(app_id as varchar), coalesce(is_core_event, false)
+    from {{ ref('stg_pendo__features') }}
+),
+
+catalog_scoped as (
+    select kind, core_id, app_scope, is_core from catalog
+    union all
+    select kind, core_id, 'all', is_core from catalog
+),
+
+scope_basis as (
+    select app_scope, max(case when is_core then 1 else 0 end) as has_core
+    from catalog_scoped
+    group by app_scope
 ),
 
 core_scoped as (
-    select kind, core_id, app_scope from core
-    union all
-    select kind, core_id, 'all' from core
+    select catalog_scoped.kind, catalog_scoped.core_id, catalog_scoped.app_scope
+    from catalog_scoped
+    inner join scope_basis on scope_basis.app_scope = catalog_scoped.app_scope
+    where catalog_scoped.is_core or scope_basis.has_core = 0
 ),
 
 core_counts as (
@@ -115,6 +130,7 @@ measured as (
         {{ pendo_days_between('greatest(bounds.window_start, bounds.calendar_start)', 'bounds.as_of_date') }} + 1
             as window_days,
         coalesce(core_counts.core_events, 0) as core_events,
+        case when scope_basis.has_core = 1 then 'core_events' else 'all_tagged' end as adoption_basis,
         {{ pendo_ratio('scoped.average_core_used', 'core_counts.core_events') }} as adoption,
         {{ pendo_ratio('scoped.new_visitors + scoped.recovered_visitors', 'scoped.dropped_visitors') }} as growth_rate,
         {{ pendo_ratio('scoped.new_visitors + scoped.recovered_visitors',
@@ -122,6 +138,7 @@ measured as (
     from scoped
     cross join bounds
     left join core_counts on core_counts.app_scope = scoped.app_scope
+    left join scope_basis on scope_basis.app_scope = scoped.app_scope
 ),
 
 scored as (
@@ -141,6 +158,7 @@ select
     scored.prior_window_loaded,
     scored.active_visitors,
     scored.core_events,
+    scored.adoption_basis,
     scored.adoption,
     scored.stickiness,
     scored.new_visitors,
