@@ -61,8 +61,9 @@ select
     {%- for key, group_field in fields.items() %}
     {%- set outer_loop = loop %}
     {%- for attribute, column in attributes.items() %}
-    max(case when {{ adapter.quote('group') }} = '{{ group_field[0] }}' and field = '{{ group_field[1] }}'
-        then {{ column }} end) as {{ adapter.quote(pendo_stitch_name(group_field[0]) ~ '__' ~ pendo_stitch_name(group_field[1]) ~ '__' ~ attribute) }}
+    {%- set text = column in ('type', 'display_name', 'element_type', 'element_format') %}
+    {% if not text %}cast({% endif %}max(case when {{ adapter.quote('group') }} = '{{ group_field[0] }}' and field = '{{ group_field[1] }}'
+        then cast({{ column }} as varchar) end){% if not text %} as boolean){% endif %} as {{ adapter.quote(pendo_stitch_name(group_field[0]) ~ '__' ~ pendo_stitch_name(group_field[1]) ~ '__' ~ attribute) }}
     {%- if not (outer_loop.last and loop.last) %},{% endif %}
     {%- endfor %}
     {%- endfor %}

@@ -55,7 +55,9 @@ class Built:
         schema = self.result.target_schema
         if relation.startswith("stg_") or relation.startswith("int_"):
             schema = self.result.staging_schema
-        sql = f"SELECT * FROM {schema}.{relation} {where}"
+        return self.query(f"SELECT * FROM {schema}.{relation} {where}")
+
+    def query(self, sql: str) -> list[dict[str, Any]]:
         if self.destination == "duckdb":
             import duckdb
 
@@ -93,13 +95,13 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scenario]:
             def duckdb_flow() -> Built:
                 Loader(sim, workdir / "duck").run()
                 result = run_models("duckdb", "pendo_data", duckdb_path=str(duckdb_path), timezone=tz,
-                                    work_dir=workdir / "dbt-duckdb")
+                                    work_dir=workdir / "dbt-duckdb", stitch_compat=True)
                 return Built("duckdb", result, duckdb_path)
 
             def postgres_flow() -> Built:
                 _PostgresLoader(sim, workdir / "pg", destination="postgres", dataset=pg_dataset).run()
                 result = run_models("postgres", pg_dataset, postgres_credentials=PG_URL, timezone=tz,
-                                    work_dir=workdir / "dbt-postgres")
+                                    work_dir=workdir / "dbt-postgres", stitch_compat=True)
                 return Built("postgres", result)
 
             def failing_flow() -> BaseException | None:
@@ -127,7 +129,7 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scenario]:
             with psycopg2.connect(PG_URL) as conn, conn.cursor() as cursor:
                 # the dataset, dlt's merge staging dataset, the marts and the models' staging schema
                 for schema in (pg_dataset, f"{pg_dataset}_staging", f"{pg_dataset}_analytics",
-                               f"{pg_dataset}_analytics_staging"):
+                               f"{pg_dataset}_analytics_staging", f"{pg_dataset}_analytics_stitch"):
                     cursor.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
