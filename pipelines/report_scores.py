@@ -8,6 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from pipelines.report_charts import _EMPTY, _e, _fmt_int, _pct
+
 Rows = list[dict[str, Any]]
 FREQUENCY_CLASSES = ("daily", "weekly", "monthly", "inactive")
 FEEDBACK_ROWS = 8
@@ -47,7 +49,7 @@ def score_sections(data: ScoreData | None) -> list[str]:
 
 
 def _pes(data: ScoreData) -> str:
-    from pipelines.report import _EMPTY, _e, _fmt_int, _pct, _section
+    from pipelines.report import _section  # the page's section frame (report.py imports this module)
 
     if not data.pes:
         return _section("Product Engagement Score", "", _EMPTY)
@@ -68,7 +70,7 @@ def _pes(data: ScoreData) -> str:
 
 
 def _frequency(data: ScoreData) -> str:
-    from pipelines.report import _e, _fmt_int, _section
+    from pipelines.report import _section  # the page's section frame (report.py imports this module)
 
     counts = Counter({r["frequency_class"]: int(r["visitors"]) for r in data.frequency_30d})
     cards = "".join(f"<div class=kpi><b>{_fmt_int(counts.get(c, 0))}</b><span>{_e(c)} visitors</span></div>"
@@ -92,7 +94,7 @@ def _frequency(data: ScoreData) -> str:
 
 
 def _lift(data: ScoreData) -> str:
-    from pipelines.report import _EMPTY, _e, _fmt_int, _pct, _section
+    from pipelines.report import _section  # the page's section frame (report.py imports this module)
 
     if not data.lift:
         return _section("Guide experiments", "No guide has a control group (guideNotSeen events).", _EMPTY)
@@ -110,7 +112,7 @@ def _lift(data: ScoreData) -> str:
 
 
 def _feedback(data: ScoreData) -> str:
-    from pipelines.report import _EMPTY, _e, _section
+    from pipelines.report import _section  # the page's section frame (report.py imports this module)
 
     if not data.feedback:
         return _section("NPS feedback", "", _EMPTY)
