@@ -29,9 +29,11 @@ from sources.pendo.errors import ConfigError
 TEXT_FIELDS = ("visitor_id", "account_id", "guide_id", "guide_step_id", "destination_step_id", "event_id",
                "guide_seen_reason", "poll_id", "poll_type", "poll_response", "type", "url", "country", "region",
                "language", "server_name", "remote_ip", "user_agent")
+POLL_FIELDS = ("poll_id", "poll_type", "poll_response")
 COLUMN_TYPES: dict[str, dict[str, str]] = {
     # table -> column -> dlt data_type (tap-pendo's guide_events / poll_events schemas, plus the score)
-    "guide_events": {**dict.fromkeys(TEXT_FIELDS, "text"), "app_id": "bigint", "load_time": "bigint",
+    "guide_events": {**dict.fromkeys((f for f in TEXT_FIELDS if f not in POLL_FIELDS), "text"),
+                     "app_id": "bigint", "load_time": "bigint",
                      "latitude": "double", "longitude": "double"},
     "poll_events": {**dict.fromkeys(TEXT_FIELDS, "text"), "app_id": "bigint", "load_time": "bigint",
                     "latitude": "double", "longitude": "double", "poll_response_score": "double"},
@@ -50,6 +52,7 @@ def typed_events(table: str, resource: DltResource) -> DltResource:
 
 def _row_shaper(table: str, types: dict[str, str]) -> Callable[[dict], dict]:
     checked = False
+    text_fields = [name for name, t in types.items() if t == "text"]
 
     def shape(row: dict) -> dict:
         nonlocal checked
@@ -58,7 +61,7 @@ def _row_shaper(table: str, types: dict[str, str]) -> Callable[[dict], dict]:
             checked = True
         if table == "poll_events" and RESPONSE in row:
             row[SCORE] = score_of(row[RESPONSE])  # from the original value, before it becomes text
-        for name in TEXT_FIELDS:
+        for name in text_fields:
             value = row.get(name)
             if value is not None and not isinstance(value, str):
                 row[name] = as_text(value)
