@@ -1,14 +1,14 @@
 {#- Where the marts end and how settled each day is. Never current_date: the same load gives the same marts.
 
     As-of date: var pendo_as_of_date (YYYY-MM-DD) or the last loaded day bucket.
-    Day status ('partial' / 'unsettled' / 'settled'), first source that exists wins:
-      1. the loader's bucket ledger `_pendo_buckets` (table_name = 'events'): final -> settled; extracted after the
-         bucket ended -> unsettled; extracted before it ended -> partial;
-      2. var pendo_open_bucket: the bucket holding Pendo's clock at the last load (the runner reads it from the
-         loader's state): that day and later are partial;
-      3. the last successful load in `_dlt_loads`: the day it happened (local) and later are partial.
-    Days within var pendo_settle_days (default 3, the loader's lookback) before the open day are unsettled: the
-    next run re-extracts them and late data can still change them. -#}
+    Day status ('partial' / 'unsettled' / 'settled'):
+      1. the loader's bucket ledger `_pendo_buckets` (table_name = 'events'), where it has a say: a bucket verified
+         final -> settled; a bucket extracted before it ended -> partial;
+      2. otherwise the open day: var pendo_open_bucket, the bucket holding Pendo's clock at the last load (the
+         runner reads it from the loader's state), else the day of the last successful load in `_dlt_loads`:
+         that day and later are partial, the var pendo_settle_days (default 3, the loader's lookback) days before
+         it unsettled (the next run re-extracts them; late data can still change them), older days settled.
+    The ledger's extracted_at is the loading machine's clock, so the open day comes from Pendo's clock. -#}
 
 {% macro pendo_as_of_var() -%}
   {%- set value = var('pendo_as_of_date', env_var('PENDO_AS_OF_DATE', '')) | string -%}
@@ -56,8 +56,7 @@
         {{ pendo_local_date('bucket') }} as day_date,
         case
             when min(case when final then 1 else 0 end) = 1 then 'settled'
-            when min(extracted_at) >= {{ dbt.dateadd('day', 1, 'min(bucket)') }} then 'unsettled'
-            else 'partial'
+            when max(extracted_at) < {{ dbt.dateadd('day', 1, 'min(bucket)') }} then 'partial'
         end as ledger_status
     from {{ ledger }}
     where table_name = 'events'
