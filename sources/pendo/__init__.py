@@ -19,9 +19,11 @@ import pendulum
 from dlt.sources import DltResource
 
 from sources.pendo import helpers, sync
+from sources.pendo.apps import apps_resource
 from sources.pendo.client import PendoClient
 from sources.pendo.config import PendoConfig, validate
 from sources.pendo.errors import ConfigError, PendoError, PendoRequestError
+from sources.pendo.event_columns import typed_events
 from sources.pendo.repair import refuse_rows_without_entity, rows_per_bucket
 from sources.pendo.scope import ScopeGuard, history_start
 from sources.pendo.settings import (
@@ -124,6 +126,7 @@ def pendo_source(
 
     resources: list[DltResource] = [entity_resource(client, cfg, t, e, lists) for t, e in ENTITY_ENDPOINTS.items()]
     resources.append(metadata_fields_resource(client))
+    resources.append(apps_resource(client, cfg))
     resources += [people_resource(client, cfg, t, *spec, scope=scope) for t, spec in PEOPLE_SOURCES.items()]
     resources += [event_resource(client, cfg, clock, pool, t, s, single_events=False, progress=backfill_progress,
                                  syncing=syncing, scope=scope) for t, s in ROLLUP_SOURCES.items()]
@@ -255,7 +258,7 @@ def event_resource(
 
     # Entity tables replace (bucket, entity) pairs; a dataset loaded when the key was the bucket alone keeps working
     # (the key only widens: every bucket replacement now marks each pair the warehouse holds).
-    return dlt.resource(
+    return typed_events(table, dlt.resource(
         events,
         name=table,
         write_disposition={"disposition": "merge", "strategy": "delete-insert"},
@@ -265,7 +268,7 @@ def event_resource(
             TOMBSTONE_COLUMN: {"data_type": "bool", "hard_delete": True},
             **({} if single_events else {f: {"data_type": "json"} for f in ("parameters", "properties")}),
         },
-    )
+    ))
 
 
 def visitor_history_resource(

@@ -66,7 +66,7 @@ PEOPLE_CURSOR = "metadata.auto.lastupdated"
 LASTUPDATED_COLUMN = "metadata_auto_lastupdated"  # PEOPLE_CURSOR as a warehouse column
 
 DEFAULT_RESOURCES: tuple[str, ...] = (
-    *ENTITY_ENDPOINTS, "metadata_fields", *PEOPLE_SOURCES, *ROLLUP_SOURCES, *SINGLE_EVENT_SOURCES,
+    *ENTITY_ENDPOINTS, "apps", "metadata_fields", *PEOPLE_SOURCES, *ROLLUP_SOURCES, *SINGLE_EVENT_SOURCES,
 )
 OPTIONAL_RESOURCES: tuple[str, ...] = ("visitor_history",)
 ALL_RESOURCES: tuple[str, ...] = DEFAULT_RESOURCES + OPTIONAL_RESOURCES
