@@ -20,6 +20,7 @@ from dlt.sources import DltResource
 
 from sources.pendo import helpers
 from sources.pendo.client import PendoClient
+from sources.pendo.columns import stable_columns
 from sources.pendo.config import PendoConfig, validate
 from sources.pendo.errors import ConfigError, PendoError, PendoRequestError
 from sources.pendo.settings import (
@@ -127,7 +128,7 @@ def entity_resource(client: PendoClient, cfg: PendoConfig, table: str, endpoint:
 def metadata_fields_resource(client: PendoClient) -> DltResource:
     def metadata_fields() -> Iterator[list[dict]]:
         for kind in ("visitor", "account"):
-            yield metadata_field_rows(helpers.fetch_metadata_schema(client, kind))
+            yield metadata_field_rows(stable_columns(helpers.fetch_metadata_schema(client, kind)))
 
     return dlt.resource(metadata_fields, name="metadata_fields", write_disposition="replace",
                         primary_key=("kind", "group", "field"))
@@ -140,7 +141,7 @@ def people_resource(
 
     def people() -> Iterator[Any]:
         state = {} if cfg.backfill else dlt.current.resource_state()
-        schema = helpers.fetch_metadata_schema(client, "visitor" if source == "visitors" else "account")
+        schema = stable_columns(helpers.fetch_metadata_schema(client, "visitor" if source == "visitors" else "account"))
         lower = None
         if cfg.backfill:
             lower = int(cfg.start_date.timestamp() * 1000) if cfg.start_date else None
@@ -151,6 +152,7 @@ def people_resource(
         for rows in helpers.fetch_people(client, source, id_field, schema, cfg, lower, state):
             yield dlt.mark.with_hints(rows, hints) if first else rows
             first = False
+        schema.assigner.warn_once()  # fields outside the schema that met a taken column on the way
 
     # No nesting: a list in a metadata field outside the schema stays a JSON value, not a child table.
     # A visitor updated while a run pages through the keyset is met twice in that run (its new lastupdated sorts
