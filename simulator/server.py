@@ -105,12 +105,14 @@ class PendoHandler(BaseHTTPRequestHandler):
                 raise _Reply(404, "not found")
             with self.state.lock:
                 self.state.requests[f"{method} {_route_name(path)}"] += 1
-            fault = self.state.faults.take(path)
+            fault = self.state.faults.take(path, body)
             if fault is not None and self._apply_fault_before(fault):
                 return
             if self.headers.get("x-pendo-integration-key") != self.state.integration_key:
                 raise _Reply(403)  # Pendo answers a bad, missing or wrong-region key with an empty 403
             status, payload = self._api(method, path[len(API) :], query, body)
+            if fault is not None and fault.kind == "malform" and status == 200:
+                payload = fault.malform(payload)
             self._send_bytes(status, payload, "application/json", fault)
         except _Reply as reply:
             self._send_bytes(reply.status, reply.body, reply.content_type)
@@ -237,10 +239,22 @@ class PendoHandler(BaseHTTPRequestHandler):
         if fault is not None and fault.kind == "cut":
             self.send_header("Connection", "close")
         self.end_headers()
+        if fault is not None and fault.kind == "drip":
+            _drip(self.wfile, body, fault.bytes_per_second)
+            return
         self.wfile.write(body)
         self.wfile.flush()
         if fault is not None and fault.kind == "cut":
             self.close_connection = True
+
+
+def _drip(out, body: bytes, bytes_per_second: float) -> None:  # noqa: ANN001 - the handler's wfile
+    """Send ``body`` at ``bytes_per_second``, ten writes a second; a client that closed ends it (BrokenPipe)."""
+    step = max(1, int(bytes_per_second / 10))
+    for start in range(0, len(body), step):
+        out.write(body[start : start + step])
+        out.flush()
+        time.sleep(step / bytes_per_second)
 
 
 def _list(ds: Dataset, kind: str, query: dict) -> list[dict]:

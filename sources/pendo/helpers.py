@@ -214,10 +214,7 @@ def _fetch_adaptive(
         return
     except WindowTooLargeError as exc:
         if window.end_ms - window.start_ms <= MIN_SPLIT_MS:
-            raise WindowTooLargeError(
-                f"{exc}; even a one-hour window is too large for Pendo - lower the load on this source or "
-                "contact Pendo support"
-            ) from None
+            raise exc.at_smallest_window() from None
         logger.warning("%s; splitting %s", exc, window)
     halves = split_window(window, cfg.timezone)
     assert halves is not None  # windows longer than one hour always split
