@@ -159,6 +159,10 @@ def _describe(exc: BaseException) -> tuple[str, int]:
     from pipelines.run import causes
 
     chain = causes(exc)
+    from pipelines.diskfull import describe_disk_full
+
+    if (disk_full := describe_disk_full(chain)) is not None:
+        return disk_full, EXIT_FAILURE
     for error in chain:
         if isinstance(error, TomlProviderReadException):
             reason = _one_line(str(error).split(":", 1)[-1])
@@ -193,7 +197,11 @@ def _pipeline(args: argparse.Namespace):  # noqa: ANN202 - dlt.Pipeline, importe
 
     # A live display on a terminal; otherwise a progress line every 30 s on stderr (stdout keeps the summary).
     progress = "tqdm" if sys.stderr.isatty() else dlt.progress.log(log_period=30, logger=sys.stderr)
-    return make_pipeline(args.destination, args.dataset, args.pipelines_dir, progress=progress)
+    pipeline = make_pipeline(args.destination, args.dataset, args.pipelines_dir, progress=progress)
+    from pipelines.guards import refuse_ambiguous_dataset
+
+    refuse_ambiguous_dataset(pipeline)
+    return pipeline
 
 
 def _cmd_run(args: argparse.Namespace) -> int:

@@ -44,6 +44,7 @@ class SimulatorState:
     faults: FaultQueue = field(default_factory=FaultQueue)
     requests: Counter = field(default_factory=Counter)
     lock: threading.RLock = field(default_factory=threading.RLock)
+    path_prefix: str = ""  # serve the API under this path only (a proxy or custom domain: /pendo/api/v1/...)
 
     def snapshot(self) -> tuple[Dataset, int]:
         """The dataset and row ceiling one request is answered from (take it under ``lock``)."""
@@ -60,6 +61,7 @@ class SimulatorState:
             "default_app_id": ds.default_app_id,
             "history_start_ms": ds.history_start_ms(),
             "max_rows": self.max_rows,
+            "path_prefix": self.path_prefix,
         }
 
 
@@ -101,6 +103,11 @@ class PendoHandler(BaseHTTPRequestHandler):
             if path.startswith("/_sim/"):
                 self._send_json(200, self._control(method, path, query, body))
                 return
+            prefix = self.state.path_prefix
+            if prefix:
+                if not path.startswith(prefix + "/"):
+                    raise _Reply(404, "not found")
+                path = path[len(prefix) :]
             if not path.startswith(API + "/"):
                 raise _Reply(404, "not found")
             with self.state.lock:
@@ -191,6 +198,8 @@ class PendoHandler(BaseHTTPRequestHandler):
                     state.max_rows = int(payload["max_rows"])
                 if "lag_ms" in payload:
                     ds.lag_ms = int(payload["lag_ms"])
+                if "path_prefix" in payload:
+                    state.path_prefix = str(payload["path_prefix"]).rstrip("/")
                 return state.info()
             if route == "requests":
                 if method == "DELETE":

@@ -97,9 +97,10 @@ def pendo_source(
         subscription_timezone=subscription_timezone, include_anonymous_visitors=include_anonymous_visitors,
         window_days=window_days, concurrency=concurrency,
         page_size=page_size, request_timeout=request_timeout, max_attempts=max_attempts,
+        retry_backoff_seconds=retry_backoff_seconds,
     )
     client = PendoClient(cfg.base_url, cfg.integration_key, timeout=cfg.request_timeout,
-                         max_attempts=cfg.max_attempts, backoff_base=float(retry_backoff_seconds))
+                         max_attempts=cfg.max_attempts, backoff_base=cfg.retry_backoff_seconds)
     clock = _PendoClock(client)
     pool = helpers.WindowPool(cfg.concurrency)  # one bound on windows in flight for all event tables
 

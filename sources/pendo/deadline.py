@@ -9,6 +9,7 @@ end at the deadline. It also stops reading when the process was asked to stop (S
 
 from __future__ import annotations
 
+import contextlib
 import time
 from typing import Any
 
@@ -41,10 +42,8 @@ class DeadlineReader:
         if left <= 0:
             raise DeadlineExceeded(f"the answer took longer than {self.seconds:g}s")
         if self._sock is not None:
-            try:
-                self._sock.settimeout(left)  # a stalled answer ends at the deadline, not a full timeout later
-            except OSError:
-                pass
+            with contextlib.suppress(OSError):  # a stalled answer ends at the deadline, not a full timeout later
+                self._sock.settimeout(left)
         try:
             return self._raw.read1(size if size and size > 0 else 1024 * 1024)
         except Exception as exc:
