@@ -207,8 +207,12 @@ def _pipeline(args: argparse.Namespace):  # noqa: ANN202 - dlt.Pipeline, importe
 def _cmd_run(args: argparse.Namespace) -> int:
     from pipelines.run import run
 
-    summary = run(_pipeline(args), args.resources, full_refresh=args.full_refresh)
+    from pipelines.rejected import warn_rejected
+
+    pipeline = _pipeline(args)
+    summary = run(pipeline, args.resources, full_refresh=args.full_refresh)
     _print_summary(summary)
+    warn_rejected(pipeline, summary.rows)
     return EXIT_OK
 
 
@@ -223,9 +227,12 @@ def _cmd_backfill(args: argparse.Namespace) -> int:
         state = "already loaded, skipped" if summary is None else f"{rows:,} rows"
         print(f"chunk {start}..{end}: {state}", flush=True)
 
-    summary = backfill(_pipeline(args), args.start, args.end, args.resources, chunk_days=args.chunk_days,
-                       on_chunk=report)
+    from pipelines.rejected import warn_rejected
+
+    pipeline = _pipeline(args)
+    summary = backfill(pipeline, args.start, args.end, args.resources, chunk_days=args.chunk_days, on_chunk=report)
     _print_summary(summary)
+    warn_rejected(pipeline, summary.rows)
     return EXIT_OK
 
 

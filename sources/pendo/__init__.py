@@ -21,6 +21,7 @@ from dlt.sources import DltResource
 from sources.pendo import helpers
 from sources.pendo.client import PendoClient
 from sources.pendo.columns import stable_columns
+from sources.pendo.quarantine import Hold
 from sources.pendo.config import PendoConfig, validate
 from sources.pendo.errors import ConfigError, PendoError, PendoRequestError
 from sources.pendo.settings import (
@@ -194,14 +195,15 @@ def event_resource(
         start, end = _event_range(cfg, state, now)
         window_buckets = cfg.window_days * (1 if period == "day" else 24)
         windows = plan_windows(start, end, period, cfg.timezone, window_buckets)
+        held = Hold(table)  # a window with rejected rows: the cursor stays before it, the next run re-extracts it
         for window, pages in helpers.fetch_windows(client, table, source, windows, cfg, pool,
                                                    single_events=single_events):
             yield helpers.tombstones(window, period, cfg.timezone, arrow=not single_events)
-            yield from pages
-            if not cfg.backfill and not clock.guessed:
+            yield from held.watch(pages, period, window.start)
+            if not cfg.backfill and not clock.guessed and not held.active:
                 state["cursor"] = min(bucket_starts(window, period, cfg.timezone)[-1],
                                       floor_to_bucket(now, period, cfg.timezone)).to_iso8601_string()
-        if progress:
+        if progress and not held.active:
             record_backfill_chunk(progress)
 
     return dlt.resource(

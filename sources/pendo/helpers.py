@@ -17,8 +17,9 @@ from concurrent.futures import Future, ThreadPoolExecutor
 import pendulum
 import pyarrow as pa
 
+from sources.pendo import quarantine
 from sources.pendo.aggregation import keyset_body, next_after, rollup_body
-from sources.pendo.arrow import rollup_table, tombstone_table
+from sources.pendo.arrow import tombstone_table
 from sources.pendo.client import PendoClient
 from sources.pendo.config import PendoConfig
 from sources.pendo.errors import PendoResponseError, WindowTooLargeError
@@ -196,13 +197,16 @@ def _convert(part_period: str, spool: RowSpool, cfg: PendoConfig, single_events:
     with spool:
         if single_events:
             for page in spool.pages(PAGE_ROWS):
-                yield _shape_single_events(page, cfg.period, cfg.timezone)
+                good, bad = quarantine.screen_single_events(page)
+                if bad:
+                    yield quarantine.Rejected(bad)
+                yield _shape_single_events(good, cfg.period, cfg.timezone)
         elif part_period == cfg.period:
             for page in spool.pages(PAGE_ROWS):
-                yield rollup_table(page)
+                yield from quarantine.rollup_pages(page)
         else:
             for page in _pages(combine_hours_into_days(spool, cfg.timezone)):
-                yield rollup_table(page)
+                yield from quarantine.rollup_pages(page)
 
 
 def _fetch_adaptive(
