@@ -205,9 +205,8 @@ def _pipeline(args: argparse.Namespace):  # noqa: ANN202 - dlt.Pipeline, importe
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from pipelines.run import run
-
     from pipelines.rejected import warn_rejected
+    from pipelines.run import run
 
     pipeline = _pipeline(args)
     summary = run(pipeline, args.resources, full_refresh=args.full_refresh)

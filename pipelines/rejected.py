@@ -18,9 +18,10 @@ def warn_rejected(pipeline: dlt.Pipeline, rows: dict[str, int]) -> None:
     try:
         load_id = pipeline.last_trace.last_normalize_info.loads_ids[-1]  # type: ignore[union-attr]
         with pipeline.sql_client() as client:
-            found = client.execute_sql(f"SELECT table_name, COUNT(*) FROM {client.make_qualified_table_name(REJECTED_TABLE)}"
-                                       " WHERE _dlt_load_id = %s GROUP BY 1 ORDER BY 1", load_id)
-        per_table = " (" + ", ".join(f"{table}: {n:,}" for table, n in found) + ")" if found else ""
+            table = client.make_qualified_table_name(REJECTED_TABLE)
+            found = client.execute_sql(f"SELECT table_name, COUNT(*) FROM {table} WHERE _dlt_load_id = %s "
+                                       "GROUP BY 1 ORDER BY 1", load_id)
+        per_table = " (" + ", ".join(f"{name}: {n:,}" for name, n in found) + ")" if found else ""
     except Exception:  # noqa: BLE001 - the count alone is still worth the line
         pass
     print(f"warning: {count:,} rows could not be typed or keyed and were kept in {REJECTED_TABLE}{per_table} with "

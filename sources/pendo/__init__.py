@@ -21,9 +21,9 @@ from dlt.sources import DltResource
 from sources.pendo import helpers
 from sources.pendo.client import PendoClient
 from sources.pendo.columns import stable_columns
-from sources.pendo.quarantine import Hold
 from sources.pendo.config import PendoConfig, validate
 from sources.pendo.errors import ConfigError, PendoError, PendoRequestError
+from sources.pendo.quarantine import Hold
 from sources.pendo.settings import (
     DEFAULT_CONCURRENCY,
     DEFAULT_LOOKBACK_DAYS,
