@@ -116,14 +116,23 @@ def main(argv: list[str] | None = None) -> int:
         "run": _cmd_run, "backfill": _cmd_backfill, "check": _cmd_check, "status": _cmd_status,
         "models": _cmd_models, "report": _cmd_report, "simulate": _cmd_simulate, "demo": _cmd_demo,
     }
+    from pipelines import signals
+
+    if args.command != "simulate":
+        signals.install()  # SIGINT/SIGTERM: one line saying what was committed, exit 130/143
     try:
         return handlers[args.command](args)
-    except KeyboardInterrupt:
-        print("error: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        if args.command == "simulate":
+            print("error: interrupted", file=sys.stderr)
+            return 130
+        signals.stop(exc)
     except Exception as exc:  # noqa: BLE001 - the CLI's one place that turns errors into one line
         from pipelines.run import unwrap
         from sources.pendo.errors import PendoError
+
+        if signals.interrupted(exc) is not None:
+            signals.stop(exc)
 
         if args.debug:
             print(redactor(traceback.format_exc()), file=sys.stderr, end="")
@@ -201,6 +210,9 @@ def _pipeline(args: argparse.Namespace):  # noqa: ANN202 - dlt.Pipeline, importe
     from pipelines.guards import refuse_ambiguous_dataset
 
     refuse_ambiguous_dataset(pipeline)
+    from pipelines import signals
+
+    signals.watch(pipeline)
     return pipeline
 
 
