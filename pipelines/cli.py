@@ -243,7 +243,7 @@ def _cmd_backfill(args: argparse.Namespace) -> int:
     pipeline = _pipeline(args)
     summary = backfill(pipeline, args.start, args.end, args.resources, chunk_days=args.chunk_days, on_chunk=report)
     _print_summary(summary)
-    warn_rejected(pipeline, summary.rows)
+    warn_rejected(pipeline, summary.rows, backfill=True)
     return EXIT_OK
 
 

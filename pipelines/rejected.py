@@ -9,7 +9,7 @@ import dlt
 from sources.pendo.quarantine import REJECTED_TABLE
 
 
-def warn_rejected(pipeline: dlt.Pipeline, rows: dict[str, int]) -> None:
+def warn_rejected(pipeline: dlt.Pipeline, rows: dict[str, int], *, backfill: bool = False) -> None:
     """``warning: N rows ... (table: n, ...)`` on stderr when this run's summary counted rejected rows."""
     count = rows.get(REJECTED_TABLE, 0)
     if not count:
@@ -24,5 +24,7 @@ def warn_rejected(pipeline: dlt.Pipeline, rows: dict[str, int]) -> None:
         per_table = " (" + ", ".join(f"{name}: {n:,}" for name, n in found) + ")" if found else ""
     except Exception:  # noqa: BLE001 - the count alone is still worth the line
         pass
+    heal = "rerunning this backfill extracts their chunks again" if backfill else \
+        "the next run extracts their buckets again"
     print(f"warning: {count:,} rows could not be typed or keyed and were kept in {REJECTED_TABLE}{per_table} with "
-          "the reason; every other row loaded, and the next run extracts their buckets again", file=sys.stderr)
+          f"the reason; every other row loaded, and {heal}", file=sys.stderr)

@@ -195,7 +195,7 @@ def event_resource(
         start, end = _event_range(cfg, state, now)
         window_buckets = cfg.window_days * (1 if period == "day" else 24)
         windows = plan_windows(start, end, period, cfg.timezone, window_buckets)
-        held = Hold(table)  # a window with rejected rows: the cursor stays before it, the next run re-extracts it
+        held = Hold(table, cfg.backfill)  # after a window with rejected rows the cursor stays: the next run re-extracts
         for window, pages in helpers.fetch_windows(client, table, source, windows, cfg, pool,
                                                    single_events=single_events):
             yield helpers.tombstones(window, period, cfg.timezone, arrow=not single_events)

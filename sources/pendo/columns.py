@@ -59,6 +59,7 @@ class ColumnAssigner:
         self.kind = kind
         self.assigned: MutableMapping[str, str] = assigned if assigned is not None else {}
         self._taken = set(self.assigned.values())
+        self._memo: dict[tuple[str, str], str] = {}
         self.renamed: list[tuple[str, str, str]] = []  # (group, name, column) given a suffixed column this run
 
     def assign(self, fields: Iterable[tuple[str, str]]) -> None:
@@ -71,8 +72,11 @@ class ColumnAssigner:
 
     def column(self, group: str, name: str) -> str:
         """The field's column; a field outside the schema (Pendo sends some) is assigned on first sight."""
-        found = self.assigned.get(_key(group, name))
-        return found if found is not None else self._give(group, name)
+        found = self._memo.get((group, name))  # once per field per record: a tuple lookup, no string building
+        if found is None:
+            found = self.assigned.get(_key(group, name)) or self._give(group, name)
+            self._memo[(group, name)] = found
+        return found
 
     def _give(self, group: str, name: str) -> str:
         plain = metadata_column(group, name)

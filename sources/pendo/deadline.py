@@ -36,6 +36,20 @@ class DeadlineReader:
         self._sock = getattr(connection, "sock", None)
 
     def read(self, size: int = -1) -> bytes:
+        """Up to ``size`` bytes (fewer only at the end of the body), gathered ``read1`` by ``read1`` so the deadline
+        and a stop request are checked while a large read fills."""
+        if size is None or size < 0:
+            return self.read_all()
+        parts, got = [], 0
+        while got < size:
+            chunk = self._read1(size - got)
+            if not chunk:
+                break
+            parts.append(chunk)
+            got += len(chunk)
+        return parts[0] if len(parts) == 1 else b"".join(parts)
+
+    def _read1(self, size: int) -> bytes:
         if signals.was_signal_received():
             raise StopRequested("stop requested while reading an answer")
         left = self.deadline - time.monotonic()
@@ -45,7 +59,7 @@ class DeadlineReader:
             with contextlib.suppress(OSError):  # a stalled answer ends at the deadline, not a full timeout later
                 self._sock.settimeout(left)
         try:
-            return self._raw.read1(size if size and size > 0 else 1024 * 1024)
+            return self._raw.read1(size)
         except Exception as exc:
             if time.monotonic() >= self.deadline:
                 raise DeadlineExceeded(f"the answer took longer than {self.seconds:g}s") from exc
@@ -53,6 +67,6 @@ class DeadlineReader:
 
     def read_all(self) -> bytes:
         chunks = []
-        while chunk := self.read():
+        while chunk := self._read1(1024 * 1024):
             chunks.append(chunk)
         return b"".join(chunks)

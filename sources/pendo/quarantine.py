@@ -40,6 +40,7 @@ REJECTED_COLUMNS = {
     "hour": {"data_type": "timestamp", "nullable": True},
 }
 HEALING = "its bucket is extracted again by the next run (the cursor stays before it)"
+BACKFILL_HEALING = "this backfill chunk is not recorded as done: run the same backfill again to re-extract it"
 
 
 @dataclass
@@ -128,21 +129,22 @@ class Hold:
     """Turns :class:`Rejected` pages of one event table into ``_pendo_rejected`` rows, and remembers that it did:
     from then on the table's cursor must not move (see the module docstring)."""
 
-    def __init__(self, table: str) -> None:
+    def __init__(self, table: str, backfill: bool = False) -> None:
         self.table = table
         self.active = False
+        self.healing = BACKFILL_HEALING if backfill else HEALING
 
     def watch(self, pages: Iterable[Any], period: str, bucket: Any) -> Iterator[Any]:
         for page in pages:
             if isinstance(page, Rejected):
                 self.active = True
-                yield rejected_item(self.table, page, period, bucket)
+                yield rejected_item(self.table, page, period, bucket, self.healing)
             else:
                 yield page
 
 
-def rejected_item(table: str, rejected: Rejected, period: str, bucket: Any) -> Any:
+def rejected_item(table: str, rejected: Rejected, period: str, bucket: Any, healing: str = HEALING) -> Any:
     rows = [{"table_name": table, "raw_json": orjson.dumps(raw, default=str).decode(),
-             "reason": f"{reason}; {HEALING}", period: bucket} for raw, reason in rejected.rows]
+             "reason": f"{reason}; {healing}", period: bucket} for raw, reason in rejected.rows]
     hints = dlt.mark.make_hints(table_name=REJECTED_TABLE, write_disposition="append", columns=REJECTED_COLUMNS)
     return dlt.mark.with_hints(rows, hints, create_table_variant=True)
