@@ -39,7 +39,7 @@ REJECTED_COLUMNS = {
     "day": {"data_type": "timestamp", "nullable": True},
     "hour": {"data_type": "timestamp", "nullable": True},
 }
-HEALING = "its bucket is extracted again by the next run (the cursor stays before it)"
+HEALING = "its window is extracted again by the next run (the cursor stays before it)"
 BACKFILL_HEALING = "this backfill chunk is not recorded as done: run the same backfill again to re-extract it"
 
 
@@ -121,7 +121,7 @@ def screen_single_events(rows: Sequence[dict]) -> tuple[list[dict], list[tuple[d
             good.append(row)
         except (TypeError, ValueError, OverflowError):
             bad.append((row, f"browserTime is {'missing' if browser is None else repr(browser)[:40]}: the event "
-                             "has no bucket to be loaded into"))
+                             "cannot be placed in a day/hour bucket"))
     return good, bad
 
 
