@@ -106,3 +106,19 @@ def test_a_full_disk_gives_one_line_with_the_path_and_the_next_run_is_exact(ws: 
     rerun = ws.cli("run", "--resources", "pages,page_events,guide_events")
     assert rerun.returncode == 0, rerun.stderr[-2000:]
     ws.assert_equals_truth(["pages", "page_events", "guide_events"])
+
+
+@pytest.mark.slow
+def test_a_full_disk_under_the_duckdb_file_gives_one_line_with_the_path(ws: Workspace, tmp_path: Path) -> None:
+    mount = tmp_path / "full-db"
+    mount.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount)]).returncode != 0:
+        pytest.skip("cannot mount a small tmpfs here")
+    try:
+        result = ws.cli("run", "--resources", "pages,page_events,guide_events",
+                        DESTINATION__DUCKDB__CREDENTIALS=str(mount / "pendo.duckdb"))
+    finally:
+        subprocess.run(["umount", str(mount)], check=True)
+    assert result.returncode == EXIT_FAILURE, result.stderr[-2000:]
+    line = one_error_line(result)
+    assert "no space left on device" in line and str(mount / "pendo.duckdb") in line, line
