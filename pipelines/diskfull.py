@@ -15,7 +15,7 @@ def describe_disk_full(chain: Sequence[BaseException]) -> str | None:
     """
     full = next((e for e in chain if isinstance(e, OSError) and e.errno == errno.ENOSPC), None)
     if full is None:
-        said = next((e for e in chain if "No space left on device" in str(e)), None)  # DuckDB: names its file
+        said = next((e for e in reversed(chain) if "No space left on device" in str(e)), None)  # DuckDB names its file
         if said is None:
             return None
         return (f"no space left on device: {' '.join(str(said).split())[:300]}: free some space there or move the "
