@@ -110,8 +110,11 @@ def _what_was_committed(exc: BaseException) -> str:
                 "completed load left them, and the next run starts from there")
     if step == "load":
         return _load_line(exc)
-    return ("before this run loaded anything: the warehouse and the cursors are as the last completed load left "
-            "them, and the next run starts from there")
+    if _pipeline is not None and _pipeline.has_pending_data:  # between two steps: a package waits, unloaded
+        return ("between steps: nothing of this run was committed; the warehouse and the cursors are as the last "
+                "completed load left them, and the next run starts from there")
+    return ("with no load in progress: what this run completed is committed, nothing else was started; the next "
+            "run continues from the last committed cursors")
 
 
 def _load_line(exc: BaseException) -> str:
