@@ -148,3 +148,10 @@ def rejected_item(table: str, rejected: Rejected, period: str, bucket: Any, heal
              "reason": f"{reason}; {healing}", period: bucket} for raw, reason in rejected.rows]
     hints = dlt.mark.make_hints(table_name=REJECTED_TABLE, write_disposition="append", columns=REJECTED_COLUMNS)
     return dlt.mark.with_hints(rows, hints, create_table_variant=True)
+
+
+def is_rejected(item: Any) -> bool:
+    """True for what :meth:`Hold.watch` made of a :class:`Rejected` page (rows bound for ``_pendo_rejected``)."""
+    from dlt.extract.items import DataItemWithMeta
+
+    return isinstance(item, DataItemWithMeta)
