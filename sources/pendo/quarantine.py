@@ -146,7 +146,10 @@ class Hold:
 def rejected_item(table: str, rejected: Rejected, period: str, bucket: Any, healing: str = HEALING) -> Any:
     rows = [{"table_name": table, "raw_json": orjson.dumps(raw, default=str).decode(),
              "reason": f"{reason}; {healing}", period: bucket} for raw, reason in rejected.rows]
-    hints = dlt.mark.make_hints(table_name=REJECTED_TABLE, write_disposition="append", columns=REJECTED_COLUMNS)
+    # The variant starts from the event resource's hints: clear its merge key (bucket, entity), which would make the
+    # entity column of the rejected table non-nullable.
+    hints = dlt.mark.make_hints(table_name=REJECTED_TABLE, write_disposition="append", columns=REJECTED_COLUMNS,
+                                merge_key="")
     return dlt.mark.with_hints(rows, hints, create_table_variant=True)
 
 
