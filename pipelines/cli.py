@@ -134,14 +134,23 @@ def main(argv: list[str] | None = None) -> int:
         "run": _cmd_run, "backfill": _cmd_backfill, "verify": _cmd_verify, "check": _cmd_check, "status": _cmd_status,
         "models": _cmd_models, "report": _cmd_report, "simulate": _cmd_simulate, "demo": _cmd_demo,
     }
+    from pipelines import signals
+
+    if args.command != "simulate":
+        signals.install()  # SIGINT/SIGTERM: one line saying what was committed, exit 130/143
     try:
         return handlers[args.command](args)
-    except KeyboardInterrupt:
-        print("error: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        if args.command == "simulate":
+            print("error: interrupted", file=sys.stderr)
+            return 130
+        signals.stop(exc)
     except Exception as exc:  # noqa: BLE001 - the CLI's one place that turns errors into one line
         from pipelines.run import unwrap
         from sources.pendo.errors import PendoError
+
+        if signals.interrupted(exc) is not None:
+            signals.stop(exc)
 
         if args.debug:
             print(redactor(traceback.format_exc()), file=sys.stderr, end="")
@@ -177,6 +186,10 @@ def _describe(exc: BaseException) -> tuple[str, int]:
     from pipelines.run import causes
 
     chain = causes(exc)
+    from pipelines.diskfull import describe_disk_full
+
+    if (disk_full := describe_disk_full(chain)) is not None:
+        return disk_full, EXIT_FAILURE
     for error in chain:
         if isinstance(error, TomlProviderReadException):
             reason = _one_line(str(error).split(":", 1)[-1])
@@ -211,14 +224,24 @@ def _pipeline(args: argparse.Namespace):  # noqa: ANN202 - dlt.Pipeline, importe
 
     # A live display on a terminal; otherwise a progress line every 30 s on stderr (stdout keeps the summary).
     progress = "tqdm" if sys.stderr.isatty() else dlt.progress.log(log_period=30, logger=sys.stderr)
-    return make_pipeline(args.destination, args.dataset, args.pipelines_dir, progress=progress)
+    pipeline = make_pipeline(args.destination, args.dataset, args.pipelines_dir, progress=progress)
+    from pipelines.guards import refuse_ambiguous_dataset
+
+    refuse_ambiguous_dataset(pipeline)
+    from pipelines import signals
+
+    signals.watch(pipeline)
+    return pipeline
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    from pipelines.rejected import warn_rejected
     from pipelines.run import run
 
-    summary = run(_pipeline(args), args.resources, full_refresh=args.full_refresh)
+    pipeline = _pipeline(args)
+    summary = run(pipeline, args.resources, full_refresh=args.full_refresh)
     _print_summary(summary)
+    warn_rejected(pipeline, summary.rows)
     return EXIT_OK
 
 
@@ -233,9 +256,12 @@ def _cmd_backfill(args: argparse.Namespace) -> int:
         state = "already loaded, skipped" if summary is None else f"{rows:,} rows"
         print(f"chunk {start}..{end}: {state}", flush=True)
 
-    summary = backfill(_pipeline(args), args.start, args.end, args.resources, chunk_days=args.chunk_days,
-                       on_chunk=report)
+    from pipelines.rejected import warn_rejected
+
+    pipeline = _pipeline(args)
+    summary = backfill(pipeline, args.start, args.end, args.resources, chunk_days=args.chunk_days, on_chunk=report)
     _print_summary(summary)
+    warn_rejected(pipeline, summary.rows, backfill=True)
     return EXIT_OK
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 
+from sources.pendo.config import MIN_KEY_LENGTH
+
 MASK = "***"
 
 
@@ -12,7 +14,9 @@ class RedactingFilter(logging.Filter):
 
     def __init__(self, secrets: list[str]) -> None:
         super().__init__()
-        self.secrets = [s for s in secrets if s and len(s) >= 4]
+        # A key shorter than MIN_KEY_LENGTH is refused before any request (it never reaches Pendo or a log), and
+        # masking it would mangle every line holding the word ("pendo"): it is not masked.
+        self.secrets = [s.strip() for s in secrets if s and len(s.strip()) >= MIN_KEY_LENGTH]
 
     def redact(self, text: str) -> str:
         for secret in self.secrets:

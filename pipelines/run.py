@@ -25,6 +25,7 @@ from sources.pendo import pendo_source
 from sources.pendo.config import validate_resources
 from sources.pendo.errors import ConfigError, PendoError
 from sources.pendo.memory import release_memory
+from sources.pendo.quarantine import REJECTED_MARK
 from sources.pendo.settings import DEFAULT_RESOURCES, ROLLUP_SOURCES, SINGLE_EVENT_SOURCES, TOMBSTONE_COLUMN
 from sources.pendo.settle import SyncStats
 
@@ -193,7 +194,7 @@ class _RowMeter:
             if isinstance(item, pa.Table):
                 self.rows[table] += 0 if TOMBSTONE_COLUMN in item.column_names else item.num_rows
             elif isinstance(item, dict):
-                self.rows[table] += 0 if item.get(TOMBSTONE_COLUMN) else 1
+                self.rows[table] += 0 if item.get(TOMBSTONE_COLUMN) or REJECTED_MARK in item else 1
             return item
 
         return count

@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
-FAULT_KINDS = ("status", "delay", "cut", "truncate", "garbage")
+FAULT_KINDS = ("status", "delay", "cut", "truncate", "garbage", "drip", "malform")
 
 
 class FaultSpecError(ValueError):
@@ -27,6 +27,10 @@ class Fault:
     - ``cut``: send headers with the full Content-Length, then only ``after_bytes`` bytes, and close.
     - ``truncate``: a complete HTTP response whose JSON body is cut after ``after_bytes`` bytes.
     - ``garbage``: answer ``status`` (default 200) with ``body`` (default an HTML error page).
+    - ``drip``: the real answer, its body sent at ``bytes_per_second`` (a proxy that trickles); a client that
+      gives up closes the connection and the drip stops.
+    - ``malform``: the real aggregation answer with ``rows`` of its result rows changed: keys in ``drop``
+      removed, ``set`` merged in (``{"accountId": 12345}``), chosen every ``every``-th row from the first.
 
     ``after`` lets that many matching requests pass untouched before the fault starts.
     """
@@ -41,6 +45,12 @@ class Fault:
     body: str = ""
     content_type: str = "text/plain"
     after: int = 0  # let this many matching requests through first (to fail the middle of a run)
+    body_contains: str = ""  # only requests whose body contains this text (an aggregation's source name)
+    bytes_per_second: float = 512.0
+    rows: int = 1
+    every: int = 1
+    drop: tuple[str, ...] = ()
+    set: dict | None = None
 
     @classmethod
     def from_spec(cls, spec: dict) -> Fault:
@@ -55,10 +65,27 @@ class Fault:
             raise FaultSpecError("times must be >= 1")
         if fault.kind == "garbage" and "status" not in spec:
             fault.status = 200
+        if fault.kind == "drip" and fault.bytes_per_second <= 0:
+            raise FaultSpecError("bytes_per_second must be > 0")
+        fault.drop = tuple(fault.drop)
         if fault.kind == "garbage" and not fault.body:
             fault.body = "<html><body><h1>502 Bad Gateway</h1></body></html>"
             fault.content_type = "text/html"
         return fault
+
+    def malform(self, payload: bytes) -> bytes:
+        """The answer with ``rows`` result rows changed (``malform``); other answers unchanged."""
+        import orjson
+
+        answer = orjson.loads(payload)
+        results = answer.get("results") if isinstance(answer, dict) else None
+        if not isinstance(results, list):
+            return payload
+        for row in results[:: max(1, self.every)][: self.rows]:
+            for key in self.drop:
+                row.pop(key, None)
+            row.update(self.set or {})
+        return orjson.dumps(answer)
 
     def as_dict(self) -> dict:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
@@ -86,10 +113,10 @@ class FaultQueue:
         with self._lock:
             return [f.as_dict() for f in self._faults]
 
-    def take(self, path: str) -> Fault | None:
+    def take(self, path: str, body: bytes = b"") -> Fault | None:
         with self._lock:
             for fault in self._faults:
-                if path.startswith(fault.path):
+                if path.startswith(fault.path) and fault.body_contains.encode() in body:
                     if fault.after > 0:
                         fault.after -= 1
                         return None

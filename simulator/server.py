@@ -44,6 +44,7 @@ class SimulatorState:
     faults: FaultQueue = field(default_factory=FaultQueue)
     requests: Counter = field(default_factory=Counter)
     lock: threading.RLock = field(default_factory=threading.RLock)
+    path_prefix: str = ""  # serve the API under this path only (a proxy or custom domain: /pendo/api/v1/...)
 
     def snapshot(self) -> tuple[Dataset, int]:
         """The dataset and row ceiling one request is answered from (take it under ``lock``)."""
@@ -60,6 +61,7 @@ class SimulatorState:
             "default_app_id": ds.default_app_id,
             "history_start_ms": ds.history_start_ms(),
             "max_rows": self.max_rows,
+            "path_prefix": self.path_prefix,
         }
 
 
@@ -101,16 +103,23 @@ class PendoHandler(BaseHTTPRequestHandler):
             if path.startswith("/_sim/"):
                 self._send_json(200, self._control(method, path, query, body))
                 return
+            prefix = self.state.path_prefix
+            if prefix:
+                if not path.startswith(prefix + "/"):
+                    raise _Reply(404, "not found")
+                path = path[len(prefix) :]
             if not path.startswith(API + "/"):
                 raise _Reply(404, "not found")
             with self.state.lock:
                 self.state.requests[f"{method} {_route_name(path)}"] += 1
-            fault = self.state.faults.take(path)
+            fault = self.state.faults.take(path, body)
             if fault is not None and self._apply_fault_before(fault):
                 return
             if self.headers.get("x-pendo-integration-key") != self.state.integration_key:
                 raise _Reply(403)  # Pendo answers a bad, missing or wrong-region key with an empty 403
             status, payload = self._api(method, path[len(API) :], query, body)
+            if fault is not None and fault.kind == "malform" and status == 200:
+                payload = fault.malform(payload)
             self._send_bytes(status, payload, "application/json", fault)
         except _Reply as reply:
             self._send_bytes(reply.status, reply.body, reply.content_type)
@@ -191,6 +200,8 @@ class PendoHandler(BaseHTTPRequestHandler):
                     state.max_rows = int(payload["max_rows"])
                 if "lag_ms" in payload:
                     ds.lag_ms = int(payload["lag_ms"])
+                if "path_prefix" in payload:
+                    state.path_prefix = str(payload["path_prefix"]).rstrip("/")
                 return state.info()
             if route == "requests":
                 if method == "DELETE":
@@ -239,10 +250,22 @@ class PendoHandler(BaseHTTPRequestHandler):
         if fault is not None and fault.kind == "cut":
             self.send_header("Connection", "close")
         self.end_headers()
+        if fault is not None and fault.kind == "drip":
+            _drip(self.wfile, body, fault.bytes_per_second)
+            return
         self.wfile.write(body)
         self.wfile.flush()
         if fault is not None and fault.kind == "cut":
             self.close_connection = True
+
+
+def _drip(out, body: bytes, bytes_per_second: float) -> None:  # noqa: ANN001 - the handler's wfile
+    """Send ``body`` at ``bytes_per_second``, ten writes a second; a client that closed ends it (BrokenPipe)."""
+    step = max(1, int(bytes_per_second / 10))
+    for start in range(0, len(body), step):
+        out.write(body[start : start + step])
+        out.flush()
+        time.sleep(step / bytes_per_second)
 
 
 def _list(ds: Dataset, kind: str, query: dict) -> list[dict]:

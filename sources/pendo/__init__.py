@@ -21,9 +21,11 @@ from dlt.sources import DltResource
 from sources.pendo import helpers, sync
 from sources.pendo.apps import apps_resource
 from sources.pendo.client import PendoClient
+from sources.pendo.columns import stable_columns
 from sources.pendo.config import PendoConfig, validate
 from sources.pendo.errors import ConfigError, PendoError, PendoRequestError
 from sources.pendo.event_columns import typed_events
+from sources.pendo.quarantine import Hold, is_rejected
 from sources.pendo.repair import refuse_rows_without_entity, rows_per_bucket
 from sources.pendo.scope import ScopeGuard, history_start
 from sources.pendo.settings import (
@@ -114,9 +116,10 @@ def pendo_source(
         subscription_timezone=subscription_timezone, include_anonymous_visitors=include_anonymous_visitors,
         window_days=window_days, concurrency=concurrency,
         page_size=page_size, request_timeout=request_timeout, max_attempts=max_attempts,
+        retry_backoff_seconds=retry_backoff_seconds,
     )
     client = PendoClient(cfg.base_url, cfg.integration_key, timeout=cfg.request_timeout,
-                         max_attempts=cfg.max_attempts, backoff_base=float(retry_backoff_seconds))
+                         max_attempts=cfg.max_attempts, backoff_base=cfg.retry_backoff_seconds)
     clock = _PendoClock(client)
     pool = helpers.WindowPool(cfg.concurrency)  # one bound on windows in flight for all event tables
     scope = ScopeGuard(cfg)  # a widened app_ids / include_anonymous_visitors reloads the history it adds
@@ -152,7 +155,7 @@ def entity_resource(
 def metadata_fields_resource(client: PendoClient) -> DltResource:
     def metadata_fields() -> Iterator[list[dict]]:
         for kind in ("visitor", "account"):
-            yield metadata_field_rows(helpers.fetch_metadata_schema(client, kind))
+            yield metadata_field_rows(stable_columns(helpers.fetch_metadata_schema(client, kind)))
 
     return dlt.resource(metadata_fields, name="metadata_fields", write_disposition="replace",
                         primary_key=("kind", "group", "field"))
@@ -167,7 +170,7 @@ def people_resource(
     def people() -> Iterator[Any]:
         state = {} if cfg.backfill else dlt.current.resource_state()
         reload = (scope or ScopeGuard(cfg)).reload(table, state, "cursor_ms")
-        schema = helpers.fetch_metadata_schema(client, "visitor" if source == "visitors" else "account")
+        schema = stable_columns(helpers.fetch_metadata_schema(client, "visitor" if source == "visitors" else "account"))
         lower = None
         if cfg.backfill:
             lower = int(cfg.start_date.timestamp() * 1000) if cfg.start_date else None
@@ -178,6 +181,7 @@ def people_resource(
         for rows in helpers.fetch_people(client, source, id_field, schema, cfg, lower, state):
             yield dlt.mark.with_hints(rows, hints) if first else rows
             first = False
+        schema.assigner.warn_once()  # fields outside the schema that met a taken column on the way
 
     # No nesting: a list in a metadata field outside the schema stays a JSON value, not a child table.
     # A visitor updated while a run pages through the keyset is met twice in that run (its new lastupdated sorts
@@ -237,23 +241,25 @@ def event_resource(
         fetched = helpers.fetch_windows(client, table, source, [j.window for j in jobs], cfg, pool,
                                         single_events=single_events, stages=[j.stages for j in jobs])
         extracted_at = pendulum.now("UTC")
+        held = Hold(table, cfg.backfill)  # after a window with rejected rows the cursor stays: the next run re-extracts
         for job, (window, pages) in zip(jobs, fetched, strict=True):
             if len(job.tombstones):
                 yield job.tombstones
             counts: dict[int, int] = {}
-            for page in pages:
-                refuse_rows_without_entity(table, page)
-                for bucket, n in rows_per_bucket(page, period).items():
-                    counts[bucket] = counts.get(bucket, 0) + n
+            for page in held.watch(pages, period, window.start):
+                if not is_rejected(page):  # rows set aside in _pendo_rejected count for no bucket
+                    refuse_rows_without_entity(table, page)
+                    for bucket, n in rows_per_bucket(page, period).items():
+                        counts[bucket] = counts.get(bucket, 0) + n
                 yield page
             for bucket in bucket_starts(window, period, cfg.timezone):
                 ms = int(bucket.timestamp() * 1000)
                 whole = {"rows": counts.get(ms, 0)} if job.stages is None else {}
                 syncing.stats.record(table, ms, extracted_at=extracted_at, final=False, **whole)
-            if job.advances_cursor and not clock.guessed:
+            if job.advances_cursor and not clock.guessed and not held.active:
                 state["cursor"] = min(bucket_starts(window, period, cfg.timezone)[-1],
                                       floor_to_bucket(now, period, cfg.timezone)).to_iso8601_string()
-        if progress:
+        if progress and not held.active:
             record_backfill_chunk(progress)
 
     # Entity tables replace (bucket, entity) pairs; a dataset loaded when the key was the bucket alone keeps working

@@ -20,11 +20,13 @@ import requests
 import urllib3.exceptions
 
 from sources.pendo.aggregation import MalformedBody, TruncatedBody, read_results
+from sources.pendo.deadline import DeadlineExceeded, DeadlineReader
 from sources.pendo.errors import (
     PendoAuthError,
     PendoRequestError,
     PendoResponseError,
     PendoUnavailableError,
+    WindowTimedOutError,
     WindowTooLargeError,
 )
 from sources.pendo.settings import DEFAULT_MAX_ATTEMPTS, DEFAULT_REQUEST_TIMEOUT_S
@@ -91,13 +93,16 @@ class PendoClient:
         what = f"GET {API_PREFIX}{path}"
 
         def attempt() -> Any:
+            started = time.monotonic()
             response = self._send("GET", path, what, params=params)
             with response:
                 try:
-                    return orjson.loads(response.content)
+                    return orjson.loads(DeadlineReader(response, self.timeout, started).read_all())
                 except orjson.JSONDecodeError:
                     raise _Transient(f"{what} answered something that is not JSON") from None
-                except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError) as exc:
+                except DeadlineExceeded:
+                    raise _Transient(_timed_out(what, self.timeout)) from None
+                except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
                     raise _Transient(f"{what} body was cut: {type(exc).__name__}") from None
 
         return self._retrying(what, attempt)
@@ -111,12 +116,12 @@ class PendoClient:
         what = f"POST {API_PREFIX}/aggregation ({label})"
 
         def attempt() -> RowSpool:
+            started = time.monotonic()
             response = self._send("POST", "/aggregation", what, json_body=body, splittable=splittable)
             spool = RowSpool()
             try:
                 with response:
-                    response.raw.decode_content = True
-                    rows = read_results(response.raw)
+                    rows = read_results(DeadlineReader(response, self.timeout, started))
                     if isinstance(rows, list):
                         spool = RowSpool.holding(rows)
                     else:
@@ -130,8 +135,11 @@ class PendoClient:
                 raise _Transient(f"{what} answered an unexpected body: {exc}") from None
             except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
                 spool.close()
-                if splittable and _is_timeout(exc):
-                    raise WindowTooLargeError(f"{what} timed out while reading the answer") from None
+                if _is_timeout(exc):
+                    reason = _timed_out(what, self.timeout)
+                    if splittable:
+                        raise WindowTimedOutError(reason) from None
+                    raise _Transient(reason) from None
                 raise _Transient(f"{what} body was cut: {type(exc).__name__}") from None
             return spool
 
@@ -167,12 +175,12 @@ class PendoClient:
             raise _Transient(f"{what}: could not connect to {self.base_url} in time") from None
         except requests.exceptions.ConnectionError as exc:
             if splittable and _is_timeout(exc):
-                raise WindowTooLargeError(f"{what} timed out") from None
+                raise WindowTimedOutError(_timed_out(what, self.timeout)) from None
             raise _Transient(f"{what}: cannot reach {self.base_url} ({_short(exc)})") from None
         except requests.exceptions.Timeout:
             if splittable:
-                raise WindowTooLargeError(f"{what} timed out after {self.timeout:.0f}s") from None
-            raise _Transient(f"{what} timed out after {self.timeout:.0f}s") from None
+                raise WindowTimedOutError(_timed_out(what, self.timeout)) from None
+            raise _Transient(_timed_out(what, self.timeout)) from None
         status = response.status_code
         if 300 <= status < 400:
             location = response.headers.get("location", "?")
@@ -218,6 +226,10 @@ class PendoClient:
             return min(max(retry_after, 0.0), MAX_RETRY_AFTER_S)
         ceiling = min(self.backoff_max, self.backoff_base * 2 ** (attempt - 1))
         return random.uniform(ceiling / 2, ceiling)  # "equal jitter": spread clients, keep a floor
+
+
+def _timed_out(what: str, seconds: float) -> str:
+    return f"{what} timed out after {seconds:g}s (sources.pendo.request_timeout bounds each whole answer)"
 
 
 def _mask(text: str, secret: str) -> str:

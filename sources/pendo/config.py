@@ -39,11 +39,15 @@ class PendoConfig:
     page_size: int
     request_timeout: float
     max_attempts: int
+    retry_backoff_seconds: float = 1.0
 
     @property
     def backfill(self) -> bool:
         """A closed range was asked for: extract it and leave the incremental cursors alone."""
         return self.end_date is not None
+
+
+MIN_KEY_LENGTH = 8  # Pendo's keys are UUIDs (36 characters); see check_integration_key
 
 
 def _key(name: str) -> str:
@@ -54,9 +58,18 @@ def check_integration_key(integration_key: Any) -> None:
     """Present and one printable token; the message never repeats the key."""
     if not isinstance(integration_key, str) or not integration_key.strip():
         raise ConfigError(f"{_key('integration_key')} is missing: put it in .dlt/secrets.toml or the environment")
-    if any(ch.isspace() or not ch.isprintable() for ch in integration_key.strip()):
+    key = integration_key.strip()
+    if any(ch.isspace() or not ch.isprintable() for ch in key):
         raise ConfigError(f"{_key('integration_key')} contains spaces, line breaks or control characters "
                           "(a wrapped paste?); copy the key again as one line")
+    if not key.isascii():  # HTTP headers are Latin-1: requests would fail with UnicodeEncodeError at the first call
+        raise ConfigError(f"{_key('integration_key')} contains a non-ASCII character (a curly quote or dash from "
+                          "a document?); Pendo keys are ASCII: copy the key again from Pendo")
+    if len(key) < MIN_KEY_LENGTH:
+        # A real key is a 36-character UUID. A short one ("pendo") would also be masked in every output line that
+        # contains the word, mangling them: refuse it before anything is sent or printed.
+        raise ConfigError(f"{_key('integration_key')} is {len(key)} characters long; a Pendo integration key has "
+                          f"at least {MIN_KEY_LENGTH} (Settings > Integrations > Integration Keys)")
 
 
 def resolve_base_url(region: str | None, base_url: str | None) -> str:
@@ -69,7 +82,11 @@ def resolve_base_url(region: str | None, base_url: str | None) -> str:
                 f"{_key('base_url')} must use https for a non-loopback host (the integration key would travel in "
                 f"clear text): {base_url!r}"
             )
-        return f"{parts.scheme}://{parts.netloc}"
+        # A proxy or custom domain may serve Pendo under a path (https://proxy.example.com/pendo): keep it, and drop
+        # an /api/v1 the user pasted too, since the client adds it.
+        prefix = parts.path.rstrip("/")
+        prefix = prefix[: -len("/api/v1")] if prefix.endswith("/api/v1") else prefix
+        return f"{parts.scheme}://{parts.netloc}{prefix}"
     region_name = (region or "us").strip().lower()
     if region_name not in REGION_HOSTS:
         raise ConfigError(f"{_key('region')} must be one of {', '.join(REGION_HOSTS)}, got {region!r}")
@@ -158,6 +175,7 @@ def validate(
     page_size: Any,
     request_timeout: Any,
     max_attempts: Any,
+    retry_backoff_seconds: Any = 1.0,
     now: pendulum.DateTime | None = None,
 ) -> PendoConfig:
     check_integration_key(integration_key)
@@ -186,6 +204,10 @@ def validate(
     timeout = float(request_timeout)
     if timeout <= 0:
         raise ConfigError(f"{_key('request_timeout')} must be positive, got {request_timeout!r}")
+    backoff = float(retry_backoff_seconds)
+    if not 0 <= backoff <= 300 or backoff != backoff:
+        raise ConfigError(f"{_key('retry_backoff_seconds')} must be between 0 and 300 seconds, got "
+                          f"{retry_backoff_seconds!r}")
     return PendoConfig(
         integration_key=integration_key.strip(),
         base_url=resolve_base_url(region, base_url),
@@ -202,4 +224,5 @@ def validate(
         page_size=_int("page_size", page_size, 1, 1_000_000),
         request_timeout=timeout,
         max_attempts=_int("max_attempts", max_attempts, 1, 20),
+        retry_backoff_seconds=backoff,
     )

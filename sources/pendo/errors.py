@@ -35,3 +35,16 @@ class PendoResponseError(PendoError):
 
 class WindowTooLargeError(PendoError):
     """Pendo refused a time window as too large ("Query exceeded memory limit", 408, timeout)."""
+
+    def at_smallest_window(self) -> PendoError:
+        """The error to report when even a one-hour window was refused (nothing smaller can be asked)."""
+        return WindowTooLargeError(f"{self}; even a one-hour window is too large for Pendo - lower the load on this "
+                                   "source or contact Pendo support")
+
+
+class WindowTimedOutError(WindowTooLargeError):
+    """A window's answer did not arrive within ``request_timeout``: split like a refusal, reported as a timeout."""
+
+    def at_smallest_window(self) -> PendoError:
+        return PendoUnavailableError(f"{self}, even for a one-hour window: raise sources.pendo.request_timeout "
+                                     "(env SOURCES__PENDO__REQUEST_TIMEOUT) or try again later")

@@ -17,8 +17,9 @@ from concurrent.futures import Future, ThreadPoolExecutor
 import pendulum
 import pyarrow as pa
 
+from sources.pendo import quarantine
 from sources.pendo.aggregation import keyset_body, next_after, rollup_body
-from sources.pendo.arrow import rollup_table, tombstone_table
+from sources.pendo.arrow import tombstone_table
 from sources.pendo.client import PendoClient
 from sources.pendo.config import PendoConfig
 from sources.pendo.errors import PendoResponseError, WindowTooLargeError
@@ -200,13 +201,16 @@ def _convert(part_period: str, spool: RowSpool, cfg: PendoConfig, single_events:
     with spool:
         if single_events:
             for page in spool.pages(PAGE_ROWS):
-                yield _shape_single_events(page, cfg.period, cfg.timezone)
+                good, bad = quarantine.screen_single_events(page)
+                if bad:
+                    yield quarantine.Rejected(bad)
+                yield _shape_single_events(good, cfg.period, cfg.timezone)
         elif part_period == cfg.period:
             for page in spool.pages(PAGE_ROWS):
-                yield rollup_table(page)
+                yield from quarantine.rollup_pages(page)
         else:
             for page in _pages(combine_hours_into_days(spool, cfg.timezone)):
-                yield rollup_table(page)
+                yield from quarantine.rollup_pages(page)
 
 
 def _fetch_adaptive(
@@ -220,10 +224,7 @@ def _fetch_adaptive(
         return
     except WindowTooLargeError as exc:
         if window.end_ms - window.start_ms <= MIN_SPLIT_MS:
-            raise WindowTooLargeError(
-                f"{exc}; even a one-hour window is too large for Pendo - lower the load on this source or "
-                "contact Pendo support"
-            ) from None
+            raise exc.at_smallest_window() from None
         logger.warning("%s; splitting %s", exc, window)
     halves = split_window(window, cfg.timezone)
     assert halves is not None  # windows longer than one hour always split

@@ -205,6 +205,17 @@ class MetadataSchema:
 
     def __post_init__(self) -> None:
         self._by_key = {(f.group, f.name): f for f in self.fields}
+        self.assigner: Any = None  # a columns.ColumnAssigner: unique, stable columns across runs (set by the source)
+
+    def use_columns(self, assigner: Any) -> MetadataSchema:
+        """Name columns with ``assigner`` (``sources.pendo.columns``); every schema field gets its column now."""
+        assigner.assign((f.group, f.name) for f in self.fields)
+        self.assigner = assigner
+        return self
+
+    def column_of(self, group: str, name: str) -> str:
+        """The column of a field, in the schema or not; the plain normalized name without an assigner."""
+        return metadata_column(group, name) if self.assigner is None else self.assigner.column(group, name)
 
     @classmethod
     def from_api(cls, kind: MetadataKind, body: Any) -> MetadataSchema:
@@ -237,14 +248,15 @@ class MetadataSchema:
         return found
 
     def column_hints(self) -> dict[str, dict[str, Any]]:
-        """dlt column hints for ``resource.apply_hints(columns=...)``; first field wins on a
-        column-name collision."""
+        """dlt column hints for ``resource.apply_hints(columns=...)``; without an assigner, first field wins
+        on a column-name collision."""
         hints: dict[str, dict[str, Any]] = {}
         for f in self.fields:
-            col: dict[str, Any] = {"name": f.column_name, "data_type": f.data_type, "nullable": True}
+            column = self.column_of(f.group, f.name)
+            col: dict[str, Any] = {"name": column, "data_type": f.data_type, "nullable": True}
             if f.data_type == "timestamp":
                 col["timezone"] = True
-            hints.setdefault(f.column_name, col)
+            hints.setdefault(column, col)
         hints[UNCOERCIBLE_COLUMN] = {"name": UNCOERCIBLE_COLUMN, "data_type": "json", "nullable": True}
         return hints
 
@@ -256,7 +268,7 @@ def metadata_field_rows(schema: MetadataSchema) -> list[dict[str, Any]]:
             "kind": f.kind,
             "group": f.group,
             "field": f.name,
-            "column_name": f.column_name,
+            "column_name": schema.column_of(f.group, f.name),
             "type": f.type,
             "display_name": f.display_name,
             "element_type": f.element_type,
@@ -380,7 +392,7 @@ def flatten_metadata(row: dict[str, Any], id_field: str, schema: MetadataSchema)
                 out[_NAMING.normalize_identifier(f"metadata_{snake_case(group)}")] = group_fields
                 continue
             for name, value in group_fields.items():
-                column = metadata_column(group, name)
+                column = schema.column_of(group, name)
                 meta_field = schema.lookup(group, name)
                 try:
                     if meta_field is not None:

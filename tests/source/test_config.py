@@ -11,7 +11,7 @@ from sources.pendo.config import validate, validate_resources
 from sources.pendo.errors import ConfigError
 
 GOOD: dict[str, Any] = dict(
-    integration_key="k",
+    integration_key="test-key-k",
     region="us",
     base_url=None,
     app_ids=None,

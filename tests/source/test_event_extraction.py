@@ -111,7 +111,7 @@ def test_single_events_without_browser_time_get_no_bucket() -> None:
 # --- windows in flight ------------------------------------------------------------------------------
 def config(concurrency: int, days: int = 6) -> PendoConfig:
     return validate(
-        integration_key="k", region=None, base_url="http://127.0.0.1:9", app_ids=None, start_date="2026-03-01",
+        integration_key="test-key-k", region=None, base_url="http://127.0.0.1:9", app_ids=None, start_date="2026-03-01",
         end_date=f"2026-03-{1 + days:02d}", period="day", lookback_days=0, subscription_timezone="America/New_York",
         include_anonymous_visitors=False, window_days=1, concurrency=concurrency, page_size=100,
         request_timeout=10, max_attempts=1, now=pendulum.datetime(2026, 3, 20),

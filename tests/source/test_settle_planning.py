@@ -17,7 +17,7 @@ NOW = pendulum.datetime(2026, 3, 20, 15, 30, tz="UTC")
 
 
 def _cfg(**changes):  # noqa: ANN202
-    args = dict(integration_key="k", region="us", base_url=None, app_ids=None, start_date=None, end_date=None,
+    args = dict(integration_key="test-key-k", region="us", base_url=None, app_ids=None, start_date=None, end_date=None,
                 period="day", lookback_days=0, subscription_timezone=TZ, include_anonymous_visitors=False,
                 window_days=1, concurrency=2, page_size=10, request_timeout=10, max_attempts=1)
     return validate(**{**args, **changes}, now=NOW)
