@@ -17,6 +17,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 import pendulum
 import pyarrow as pa
 
+from sources.pendo import progress_events
 from sources.pendo.aggregation import keyset_body, next_after, rollup_body
 from sources.pendo.arrow import rollup_table, tombstone_table
 from sources.pendo.client import PendoClient
@@ -168,18 +169,20 @@ def fetch_windows(
         return [_part_pages(part_period, spool, cfg, single_events)
                 for part_period, _part, spool in _fetch_adaptive(client, table, source, window, cfg.period, cfg)]
 
+    progress_events.windows_planned(table, windows, cfg.timezone)
     with pool.session() as executor:
         pending: deque[Future] = deque()
         try:
             upcoming = iter(windows)
             for window in itertools.islice(upcoming, cfg.concurrency):
                 pending.append(executor.submit(fetch, window))
-            for window in windows:
+            for number, window in enumerate(windows, 1):
                 parts = pending.popleft().result()
                 next_window = next(upcoming, None)
                 if next_window is not None:
                     pending.append(executor.submit(fetch, next_window))
-                yield window, itertools.chain.from_iterable(parts)
+                yield window, progress_events.window_pages(table, number, len(windows), window, cfg.timezone,
+                                                           itertools.chain.from_iterable(parts))
         finally:
             for future in pending:  # windows of this table not started yet; other tables' stay queued
                 future.cancel()
