@@ -88,13 +88,14 @@ def frame(state: RunProgress, now: float) -> list[str]:
         f"backfill {state.backfill_days[0]} to {state.backfill_days[1]}")
     chunk = f"  chunk {min(state.chunks_done + 1, state.chunks)} of {state.chunks}" if state.chunks else ""
     eta = state.overall_eta(now) if state.phase == "extracting" else None
-    header = (f"{what} into {state.target}, dataset {state.dataset}: {state.phase} "
-              f"{elapsed(now - state.started)}{chunk}{f'  ETA {elapsed(eta)}' if eta is not None else ''}")
+    header = [f"{what}: {state.phase} {elapsed(now - state.started)}{chunk}"
+              f"{f'  ETA {elapsed(eta)}' if eta is not None else ''}",
+              f"  into {state.target}, dataset {state.dataset}"]
     tables = list(state.tables.values())
     if not tables:
-        return [header]
+        return header
     width = max(len(t.name) for t in tables)
-    lines = [header, f"  {'table':<{width}}  {'windows':>9}  {'day':<10}  {'rows':>11}  {'rows/s':>8}  ETA"]
+    lines = [*header, f"  {'table':<{width}}  {'windows':>9}  {'day':<10}  {'rows':>11}  {'rows/s':>8}  ETA"]
     lines += [_table_line(t, state, now, width) for t in tables]
     lines.append(f"  {'total':<{width}}  {'':>9}  {'':<10}  {state.rows:>11,}  "
                  f"{state.rows / max(state.rate_clock(now) - state.started, 1.0):>8,.0f}")
