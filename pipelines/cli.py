@@ -285,12 +285,13 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 def _cmd_status(args: argparse.Namespace) -> int:
     from pipelines.status import table_status
+    from sources.pendo.access import pendo_clock
 
-    rows = table_status(_pipeline(args))
+    rows = table_status(_pipeline(args), pendo_clock=pendo_clock)
     if not rows:
         print(f"nothing loaded yet into dataset '{args.dataset}' on {args.destination}")
         return EXIT_OK
-    header = ("table", "rows", "last load (UTC)", "cursor", "behind now")
+    header = ("table", "rows", "last load (UTC)", "cursor", "behind")
     lines = [(r.table, f"{r.rows:,}", r.last_load.format("YYYY-MM-DD HH:mm") if r.last_load else "-",
               r.cursor or "-", r.behind or "-") for r in rows]
     widths = [max(len(str(x[i])) for x in [header, *lines]) for i in range(len(header))]

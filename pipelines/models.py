@@ -124,10 +124,10 @@ def run_models(
     schema = target_schema or default_target_schema(dataset)
     _check_identifier("target schema", schema)
     _check_timezone(timezone)
+    env = _connection_env(destination, dataset, duckdb_path, postgres_credentials)
+    _check_dataset(destination, dataset, env)  # before dbt: importing it alone takes seconds
     _check_dbt(destination)
 
-    env = _connection_env(destination, dataset, duckdb_path, postgres_credentials)
-    _check_dataset(destination, dataset, env)
     workdir = Path(work_dir) if work_dir else Path.cwd() / ".pendo-elt" / "dbt" / f"{destination}-{dataset}"
     target_path, log_path = workdir / "target", workdir / "logs"
     workdir.mkdir(parents=True, exist_ok=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,13 +56,19 @@ def missing_duckdb_file(pipeline: dlt.Pipeline) -> Path | None:
     return None if path.exists() else path
 
 
-def table_status(pipeline: dlt.Pipeline, now: pendulum.DateTime | None = None) -> list[TableStatus]:
-    """Read rows, last load and cursors from the destination itself (works from an empty working dir)."""
-    now = now or pendulum.now("UTC")
+def table_status(pipeline: dlt.Pipeline, now: pendulum.DateTime | None = None,
+                 pendo_clock: Callable[[], pendulum.DateTime | None] | None = None) -> list[TableStatus]:
+    """Read rows, last load and cursors from the destination itself (works from an empty working dir).
+
+    ``pendo_clock`` asks Pendo's clock (None when it cannot): cursors are in Pendo's time, loads in this machine's.
+    """
     missing = missing_duckdb_file(pipeline)
     if missing is not None:
         raise ConfigError(f"no DuckDB database at {missing}: nothing was loaded there; run `pendo-elt run` first, "
                           "or point DESTINATION__DUCKDB__CREDENTIALS at the file you loaded")
+    now = now or pendulum.now("UTC")
+    pendo_now = pendo_clock() if pendo_clock else None
+    skew = (pendo_now - now) if pendo_now is not None else pendulum.duration()
     try:
         pipeline.sync_destination()
     except Exception as exc:  # noqa: BLE001 - any driver error becomes one line
@@ -84,13 +91,13 @@ def table_status(pipeline: dlt.Pipeline, now: pendulum.DateTime | None = None) -
             except Exception:  # noqa: BLE001 - in the schema but never created (no rows yet)
                 continue
             last = pendulum.instance(loads[last_id]) if loads.get(last_id) else None
-            cursor, behind = _cursor(resources.get(table, {}), last, period, now)
+            cursor, behind = _cursor(resources.get(table, {}), last, period, now, skew)
             result.append(TableStatus(table, int(rows), last, cursor, behind))
     return result
 
 
-def _cursor(state: dict, last_load: pendulum.DateTime | None, period: str,
-            now: pendulum.DateTime) -> tuple[str | None, str | None]:
+def _cursor(state: dict, last_load: pendulum.DateTime | None, period: str, now: pendulum.DateTime,
+            skew: pendulum.Duration | None = None) -> tuple[str | None, str | None]:
     """The cursor, and how far the table is behind what Pendo can have processed by now.
 
     Pendo serves data after a processing lag; a run at time L loads what Pendo had processed by L - lag, and by
@@ -98,7 +105,8 @@ def _cursor(state: dict, last_load: pendulum.DateTime | None, period: str,
     load. An event cursor is the start of the last bucket the run reached (the current, incomplete one): when that
     bucket ended before the last load (the cursor did not move, e.g. a backfill or a run of other tables loaded
     since), the data reaches only to the end of that bucket. Not the wall clock minus the cursor: that read hours
-    behind for a day bucket loaded a minute ago.
+    behind for a day bucket loaded a minute ago. ``skew`` (Pendo's clock minus this machine's) puts the cursor,
+    in Pendo's time, on this machine's clock.
     """
     if "cursor" in state:
         at = pendulum.parse(state["cursor"])
@@ -110,7 +118,7 @@ def _cursor(state: dict, last_load: pendulum.DateTime | None, period: str,
         return None, None
     if last_load is None:
         return at.to_iso8601_string(), None
-    through = min(last_load, covered) if covered is not None else last_load
+    through = min(last_load, covered - (skew or pendulum.duration())) if covered is not None else last_load
     return at.to_iso8601_string(), _age(max(now - through, pendulum.duration()))
 
 
