@@ -161,8 +161,9 @@ class LineRenderer:
         text = (f"still {state.phase} ({elapsed(now - state.phase_started)}),{chunk} {state.rows:,} rows, "
                 f"{total_rate:,.0f} rows/s")
         for t in busy:
-            text += (f"; {t['table']} window {t['window']} of {t['windows']} (day {t['day'] or '-'}) "
-                     f"{t['rows']:,} rows{self._eta_text(t)}")
+            day = f" (day {t['day']} done)" if t["day"] else ""
+            text += (f"; {t['table']} {t['window']} of {t['windows']} windows{day}, {t['rows']:,} rows"
+                     f"{self._eta_text(t)}")
         eta = state.overall_eta(now) if state.backfill_days else None
         if eta is not None:
             text += f"; ETA {elapsed(eta)}"
