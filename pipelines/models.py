@@ -229,12 +229,15 @@ def _dlt_credentials(destination: str, dataset: str) -> Any:
 
 # --- validation -------------------------------------------------------------------------------------------
 def _check_dataset(destination: str, dataset: str, env: dict[str, str]) -> None:
-    """Refuse at once a dataset that was never loaded: dbt would take half a minute to fail on its sources."""
+    """Refuse at once a dataset (schema) that does not exist: dbt would take half a minute to fail on its sources.
+
+    A schema without the loaded tables still goes to dbt, whose error names the first model that misses one.
+    """
     if destination == "duckdb":
         import duckdb
 
         with duckdb.connect(env["PENDO_DUCKDB_PATH"], read_only=True) as con:
-            found = con.execute("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = ?",
+            found = con.execute("SELECT COUNT(*) FROM information_schema.schemata WHERE schema_name = ?",
                                 [dataset]).fetchone()[0]
         where = f"DuckDB {env['PENDO_DUCKDB_PATH']}"
     elif destination == "postgres":
@@ -245,7 +248,7 @@ def _check_dataset(destination: str, dataset: str, env: dict[str, str]) -> None:
                                   user=env["PENDO_PG_USER"], password=env["PENDO_PG_PASSWORD"] or None,
                                   dbname=env["PENDO_PG_DATABASE"], sslmode=env["PENDO_PG_SSLMODE"],
                                   connect_timeout=10) as con, con.cursor() as cur:
-                cur.execute("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = %s", [dataset])
+                cur.execute("SELECT COUNT(*) FROM information_schema.schemata WHERE schema_name = %s", [dataset])
                 found = cur.fetchone()[0]
         except psycopg2.Error:
             return  # unreachable: dbt says why in its own words

@@ -79,7 +79,8 @@ def test_models_on_a_dataset_that_does_not_exist_fails_at_once(cli) -> None:  # 
     duckdb.connect(str(cli.db)).close()  # the file exists, the dataset does not
     started = time.monotonic()
     result = cli("models", "--dataset", "nope")
-    assert time.monotonic() - started < 15  # dbt took ~25 s to fail on its sources
+    assert not (cli.dir / ".pendo-elt").exists(), "refused before dbt was started (it took ~25 s to fail)"
+    assert time.monotonic() - started < 60  # a loose bound: the machine may be busy
     assert result.returncode == 2
     line = _one_error_line(result)
     assert "dataset 'nope' does not exist" in line and str(cli.db) in line
