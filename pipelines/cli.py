@@ -72,6 +72,19 @@ def build_parser() -> argparse.ArgumentParser:
                           help="days per load; a rerun of an interrupted backfill skips finished chunks")
     destination_options(backfill)
 
+    verify = commands.add_parser("verify", formatter_class=fmt,
+                                 help="compare the loaded event buckets with Pendo; --repair re-extracts what differs")
+    verify.add_argument("--start", default=None, help="first day to compare, YYYY-MM-DD (None: the first loaded)")
+    verify.add_argument("--end", default=None,
+                        help="day after the last to compare, YYYY-MM-DD (None: up to the newest loaded bucket, which "
+                             "every run re-extracts)")
+    verify.add_argument("--resources", type=_resources(BACKFILL_RESOURCES), default=None,
+                        help="comma-separated event tables to compare (None: every event table, and deleted "
+                             "visitors and accounts)")
+    verify.add_argument("--repair", action="store_true",
+                        help="re-extract the differing (bucket, entity) pairs; cursors do not move")
+    destination_options(verify)
+
     check = commands.add_parser("check", help="verify the key, the region and the destination", formatter_class=fmt)
     destination_options(check)
 
@@ -84,6 +97,10 @@ def build_parser() -> argparse.ArgumentParser:
     destination_options(models)
     models.add_argument("--timezone", default=None,
                         help="calendar time zone (None: sources.pendo.subscription_timezone, else UTC)")
+    models.add_argument("--as-of", default=None, metavar="YYYY-MM-DD",
+                        help="end the marts at this day (default: the last loaded day)")
+    models.add_argument("--stitch-compat", action="store_true",
+                        help="also build tap-pendo/Stitch-named views in <dataset>_analytics_stitch")
 
     report = commands.add_parser("report", formatter_class=fmt,
                                  help="write one self-contained HTML page of charts from the marts")
@@ -125,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     setup_logging(args.display, args.debug)
     redactor = _install_redaction()
     handlers: dict[str, Callable[[argparse.Namespace], int]] = {
-        "run": _cmd_run, "backfill": _cmd_backfill, "check": _cmd_check, "status": _cmd_status,
+        "run": _cmd_run, "backfill": _cmd_backfill, "verify": _cmd_verify, "check": _cmd_check, "status": _cmd_status,
         "models": _cmd_models, "report": _cmd_report, "simulate": _cmd_simulate, "demo": _cmd_demo,
     }
     try:
@@ -272,6 +289,14 @@ def _days_between(start: str, end: str) -> int:
         return 0
 
 
+def _cmd_verify(args: argparse.Namespace) -> int:
+    from pipelines.verify import print_result, verify
+
+    result = verify(_pipeline(args), args.start, args.end, args.resources, repair=args.repair)
+    print_result(result)
+    return EXIT_FAILURE if result.drift else EXIT_OK
+
+
 def _cmd_check(args: argparse.Namespace) -> int:
     from pipelines.status import check_destination
     from sources.pendo.access import verify_access
@@ -304,7 +329,8 @@ def _cmd_models(args: argparse.Namespace) -> int:
     from pipelines.models import run_models
     from sources.pendo.access import configured_timezone
 
-    result = run_models(args.destination, args.dataset, timezone=args.timezone or configured_timezone())
+    result = run_models(args.destination, args.dataset, timezone=args.timezone or configured_timezone(),
+                        as_of_date=args.as_of, stitch_compat=args.stitch_compat)
     print(result.summary())
     return EXIT_OK
 
@@ -338,6 +364,11 @@ def _print_summary(summary: RunSummary, target: str, dataset: str) -> None:
         took = f"{seconds[table]:8.1f}" if table in seconds else f"{'':>8}"
         print(f"{table:<{width}}  {rows[table]:>12,}  {took}")
     print(f"{'total':<{width}}  {sum(rows.values()):>12,}  {summary.seconds:8.1f}")
+    sync = summary.sync.tables.values()
+    if summary.requests:
+        print(f"{summary.requests:,} requests to Pendo; {summary.fingerprint_rows:,} fingerprint rows; "
+              f"{sum(t.buckets_checked for t in sync):,} buckets verified, {sum(t.buckets_repaired for t in sync):,} "
+              f"repaired; {summary.rows_rewritten:,} event rows rewritten (inserted + deleted)")
 
 
 if __name__ == "__main__":
