@@ -5,15 +5,24 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 export RUNTIME__DLTHUB_TELEMETRY := false
 
-.PHONY: install demo test test-all lint bench clean browser
+.PHONY: install dev demo test test-all lint bench clean browser
 
+DEV_STAMP := $(VENV)/.dev-installed-stamp
+
+# install: what running needs (the extractor and the dbt models the demo builds); dev: adds the test tools.
 install: $(STAMP)
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[models]'
 	@touch $(STAMP)
+
+dev: $(DEV_STAMP)
+
+$(DEV_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(DEV_STAMP)
 
 demo: install
 	$(BIN)/pendo-elt demo
@@ -21,10 +30,10 @@ demo: install
 # Test files run on 3 workers: most of the time goes to simulator and database subprocesses, not to our CPU.
 PYTEST := $(BIN)/python -m pytest -q -n 3 --dist loadfile
 
-test: install browser
+test: dev browser
 	$(PYTEST) -m "not slow"
 
-test-all: install browser
+test-all: dev browser
 	$(PYTEST)
 
 # The report test opens the page in headless Chromium (Debian's chromium package); installed once, quietly, as root.
@@ -33,7 +42,7 @@ browser:
 	  (apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
 	  || echo "chromium missing: install Debian's chromium package (as root: make browser)"; }
 
-lint: install
+lint: dev
 	$(BIN)/ruff check .
 
 bench: install

@@ -6,16 +6,18 @@ Errors are one line on stderr with no traceback unless ``--debug``; the integrat
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
 import traceback
 from collections.abc import Callable
 
+from pipelines.progress import LOG_FORMATS, Display, setup_logging
+from pipelines.progress_lines import error_line
 from pipelines.run import BACKFILL_CHUNK_DAYS, BACKFILL_RESOURCES, DEFAULT_DATASET, RunSummary
 from sources.pendo.settings import ALL_RESOURCES, DEFAULT_RESOURCES
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+HEARTBEAT_ENV = "PENDO_ELT_HEARTBEAT_SECONDS"  # seconds without a log line before a heartbeat (default 30)
 class UsageError(Exception):
     """Bad command-line input: exit code 2."""
 
@@ -41,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     fmt = argparse.ArgumentDefaultsHelpFormatter
     parser = _Parser(prog="pendo-elt", formatter_class=fmt,
                      description="Load Pendo product analytics into DuckDB, Postgres or Snowflake.")
-    parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
+    _output_options(parser)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
 
     def destination_options(cmd: argparse.ArgumentParser) -> None:
@@ -118,7 +120,17 @@ def build_parser() -> argparse.ArgumentParser:
                       help="simulated subscription size")
     demo.add_argument("--duckdb", default="pendo.duckdb", help="DuckDB file to load into")
     demo.add_argument("--report", default="report.html", help="HTML report to write")
+    for command in commands.choices.values():  # also after the command: `pendo-elt run --debug`
+        _output_options(command, after_command=True)
     return parser
+
+
+def _output_options(parser: argparse.ArgumentParser, *, after_command: bool = False) -> None:
+    # After the command the defaults are SUPPRESSed, so they do not undo the same option given before it.
+    parser.add_argument("--debug", action="store_true", default=argparse.SUPPRESS if after_command else False,
+                        help="show tracebacks and debug logs")
+    parser.add_argument("--log-format", choices=LOG_FORMATS, default=argparse.SUPPRESS if after_command else "text",
+                        help="progress and log lines on stderr: text, or json (one object per line) for log shippers")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -127,8 +139,8 @@ def main(argv: list[str] | None = None) -> int:
     # dlt logs failed load jobs with full tracebacks at ERROR: the one-line error below says it all, so dlt stays
     # quiet unless --debug. pendo-elt's own warnings (retries, splits) use the "pendo_elt" logger.
     os.environ.setdefault("RUNTIME__LOG_LEVEL", "DEBUG" if args.debug else "CRITICAL")
-    logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    args.display = Display(log_format=args.log_format, heartbeat=float(os.environ.get(HEARTBEAT_ENV) or 30))
+    setup_logging(args.display, args.debug)
     redactor = _install_redaction()
     handlers: dict[str, Callable[[argparse.Namespace], int]] = {
         "run": _cmd_run, "backfill": _cmd_backfill, "verify": _cmd_verify, "check": _cmd_check, "status": _cmd_status,
@@ -139,7 +151,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command != "simulate":
         signals.install()  # SIGINT/SIGTERM: one line saying what was committed, exit 130/143
     try:
-        return handlers[args.command](args)
+        with args.display:  # closed (the live block's last frame drawn) before any error line
+            return handlers[args.command](args)
     except KeyboardInterrupt as exc:
         if args.command == "simulate":
             print("error: interrupted", file=sys.stderr)
@@ -161,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
             message, code = str(exc), EXIT_USAGE
         else:
             message, code = _describe(exc)
-        print(f"error: {redactor(message)}", file=sys.stderr)
+        print(error_line(redactor(message), args.log_format), file=sys.stderr)
         return code
 
 
@@ -200,9 +213,8 @@ def _describe(exc: BaseException) -> tuple[str, int]:
             return (f"sources.pendo.{error.field_name} (env SOURCES__PENDO__{error.field_name.upper()}) must be "
                     f"of type {expected}, got {error.field_value!r}", EXIT_USAGE)
         if isinstance(error, ConfigFieldMissingException):
-            return (f"a required setting is missing: {', '.join(error.fields)} of {error.spec_name} "
-                    "(destinations read DESTINATION__<NAME>__CREDENTIALS, Pendo SOURCES__PENDO__INTEGRATION_KEY)",
-                    EXIT_USAGE)
+            return (f"a required setting is missing: {', '.join(_setting_names(error))}; put it in "
+                    ".dlt/secrets.toml or the environment", EXIT_USAGE)
         if isinstance(error, DestinationConnectionError):
             reason = str(error).split("The actual reason given is:")[-1]
             return (f"cannot connect to the destination ({error.client_type}); check "
@@ -212,19 +224,32 @@ def _describe(exc: BaseException) -> tuple[str, int]:
             "(rerun with --debug for details)", EXIT_FAILURE)
 
 
+def _setting_names(error) -> list[str]:  # noqa: ANN001 - dlt's ConfigFieldMissingException
+    """``sources.pendo.integration_key (env SOURCES__PENDO__INTEGRATION_KEY)`` for each missing field."""
+    names = []
+    for name, traces in error.traces.items():
+        keyed = [t for t in traces if hasattr(t, "sections") and hasattr(t, "key")]
+        if not keyed:
+            names.append(name)
+            continue
+        # dlt looks a key up under several sections (sources.pendo.pendo, sources.pendo, sources, none): name
+        # the documented one, the shortest with a kind and a name (sources.pendo, destination.postgres).
+        named = [t for t in keyed if len(t.sections) >= 2] or keyed
+        path = [*min(named, key=lambda t: len(t.sections)).sections, name]
+        names.append(f"{'.'.join(path)} (env {'__'.join(p.upper() for p in path)})")
+    return names
+
+
 def _one_line(text: str) -> str:
     text = " ".join(text.split())
     return text[:300] + ("..." if len(text) > 300 else "")
 
 
 def _pipeline(args: argparse.Namespace):  # noqa: ANN202 - dlt.Pipeline, imported lazily for a fast --help
-    import dlt
-
     from pipelines.run import make_pipeline
 
-    # A live display on a terminal; otherwise a progress line every 30 s on stderr (stdout keeps the summary).
-    progress = "tqdm" if sys.stderr.isatty() else dlt.progress.log(log_period=30, logger=sys.stderr)
-    pipeline = make_pipeline(args.destination, args.dataset, args.pipelines_dir, progress=progress)
+    # Progress on stderr: a live display on a terminal, else log lines (stdout keeps the summary).
+    pipeline = make_pipeline(args.destination, args.dataset, args.pipelines_dir, progress=args.display.collector)
     from pipelines.guards import refuse_ambiguous_dataset
 
     refuse_ambiguous_dataset(pipeline)
@@ -234,13 +259,23 @@ def _pipeline(args: argparse.Namespace):  # noqa: ANN202 - dlt.Pipeline, importe
     return pipeline
 
 
+def _begin(args: argparse.Namespace, pipeline, tables, **backfill) -> str:  # noqa: ANN001
+    from pipelines.status import describe_destination
+
+    target = describe_destination(pipeline)
+    args.display.begin(args.command, target, pipeline.dataset_name, tables, **backfill)
+    return target
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     from pipelines.rejected import warn_rejected
     from pipelines.run import run
 
     pipeline = _pipeline(args)
+    target = _begin(args, pipeline, args.resources)
     summary = run(pipeline, args.resources, full_refresh=args.full_refresh)
-    _print_summary(summary)
+    args.display.finish(summary.rows, summary.seconds)
+    _print_summary(summary, target, pipeline.dataset_name)
     warn_rejected(pipeline, summary.rows)
     return EXIT_OK
 
@@ -254,15 +289,30 @@ def _cmd_backfill(args: argparse.Namespace) -> int:
     def report(start: str, end: str, summary: object) -> None:
         rows = sum(summary.rows.values()) if summary is not None else 0  # type: ignore[attr-defined]
         state = "already loaded, skipped" if summary is None else f"{rows:,} rows"
-        print(f"chunk {start}..{end}: {state}", flush=True)
+        args.display.chunk_done(start, end, summary.rows if summary is not None else None)  # type: ignore[attr-defined]
+        args.display.say(f"chunk {start}..{end}: {state}")
 
     from pipelines.rejected import warn_rejected
 
     pipeline = _pipeline(args)
-    summary = backfill(pipeline, args.start, args.end, args.resources, chunk_days=args.chunk_days, on_chunk=report)
-    _print_summary(summary)
+    chunks = -(-_days_between(args.start, args.end) // args.chunk_days)
+    target = _begin(args, pipeline, args.resources, backfill_days=(args.start, args.end), chunks=max(chunks, 0))
+    summary = backfill(pipeline, args.start, args.end, args.resources, chunk_days=args.chunk_days,
+                       on_chunk=report)
+    args.display.finish(summary.rows, summary.seconds)
+    _print_summary(summary, target, pipeline.dataset_name)
     warn_rejected(pipeline, summary.rows, backfill=True)
     return EXIT_OK
+
+
+def _days_between(start: str, end: str) -> int:
+    """Days of a backfill range, for the display; 0 when the dates are bad (backfill refuses them)."""
+    import datetime as dt
+
+    try:
+        return (dt.date.fromisoformat(end) - dt.date.fromisoformat(start)).days
+    except ValueError:
+        return 0
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:
@@ -286,12 +336,13 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 def _cmd_status(args: argparse.Namespace) -> int:
     from pipelines.status import table_status
+    from sources.pendo.access import pendo_clock
 
-    rows = table_status(_pipeline(args))
+    rows = table_status(_pipeline(args), pendo_clock=pendo_clock)
     if not rows:
         print(f"nothing loaded yet into dataset '{args.dataset}' on {args.destination}")
         return EXIT_OK
-    header = ("table", "rows", "last load (UTC)", "cursor", "behind now")
+    header = ("table", "rows", "last load (UTC)", "cursor", "behind")
     lines = [(r.table, f"{r.rows:,}", r.last_load.format("YYYY-MM-DD HH:mm") if r.last_load else "-",
               r.cursor or "-", r.behind or "-") for r in rows]
     widths = [max(len(str(x[i])) for x in [header, *lines]) for i in range(len(header))]
@@ -327,11 +378,12 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
 def _cmd_demo(args: argparse.Namespace) -> int:
     from pipelines.demo import demo
 
-    return demo(scale=args.scale, duckdb_path=args.duckdb, report_path=args.report)
+    return demo(scale=args.scale, duckdb_path=args.duckdb, report_path=args.report, display=args.display)
 
 
-def _print_summary(summary: RunSummary) -> None:
+def _print_summary(summary: RunSummary, target: str, dataset: str) -> None:
     rows, seconds = summary.rows, summary.table_seconds
+    print(f"loaded into {target}, dataset {dataset}")
     width = max([len(t) for t in rows] + [5])
     print(f"{'table':<{width}}  {'rows loaded':>12}  {'seconds':>8}")
     for table in sorted(rows):

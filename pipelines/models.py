@@ -135,9 +135,10 @@ def run_models(
     _check_timezone(timezone)
     if as_of_date is not None and not _DATE.match(as_of_date):
         raise ConfigError(f"as-of date must be YYYY-MM-DD, got {as_of_date!r}")
+    env = _connection_env(destination, dataset, duckdb_path, postgres_credentials)
+    _check_dataset(destination, dataset, env)  # before dbt: importing it alone takes seconds
     _check_dbt(destination)
 
-    env = _connection_env(destination, dataset, duckdb_path, postgres_credentials)
     workdir = Path(work_dir) if work_dir else Path.cwd() / ".pendo-elt" / "dbt" / f"{destination}-{dataset}"
     target_path, log_path = workdir / "target", workdir / "logs"
     workdir.mkdir(parents=True, exist_ok=True)
@@ -255,6 +256,38 @@ def _dlt_credentials(destination: str, dataset: str) -> Any:
 
 
 # --- validation -------------------------------------------------------------------------------------------
+def _check_dataset(destination: str, dataset: str, env: dict[str, str]) -> None:
+    """Refuse at once a dataset (schema) that does not exist: dbt would take half a minute to fail on its sources.
+
+    A schema without the loaded tables still goes to dbt, whose error names the first model that misses one.
+    """
+    if destination == "duckdb":
+        import duckdb
+
+        with duckdb.connect(env["PENDO_DUCKDB_PATH"], read_only=True) as con:
+            found = con.execute("SELECT COUNT(*) FROM information_schema.schemata WHERE schema_name = ?",
+                                [dataset]).fetchone()[0]
+        where = f"DuckDB {env['PENDO_DUCKDB_PATH']}"
+    elif destination == "postgres":
+        import psycopg2
+
+        try:
+            with psycopg2.connect(host=env["PENDO_PG_HOST"], port=int(env["PENDO_PG_PORT"]),
+                                  user=env["PENDO_PG_USER"], password=env["PENDO_PG_PASSWORD"] or None,
+                                  dbname=env["PENDO_PG_DATABASE"], sslmode=env["PENDO_PG_SSLMODE"],
+                                  connect_timeout=10) as con, con.cursor() as cur:
+                cur.execute("SELECT COUNT(*) FROM information_schema.schemata WHERE schema_name = %s", [dataset])
+                found = cur.fetchone()[0]
+        except psycopg2.Error:
+            return  # unreachable: dbt says why in its own words
+        where = f"Postgres {env['PENDO_PG_HOST']}:{env['PENDO_PG_PORT']}/{env['PENDO_PG_DATABASE']}"
+    else:
+        return  # Snowflake: dbt's own error is prompt enough
+    if not found:
+        raise ConfigError(f"dataset {dataset!r} does not exist in {where}: load it first with `pendo-elt run "
+                          f"--dataset {dataset}`, or pass --dataset with the one you loaded")
+
+
 def _check_identifier(what: str, value: str) -> None:
     if not _IDENTIFIER.match(value or ""):
         raise ConfigError(f"{what} must be a lower-case SQL identifier (a-z, 0-9, _), got {value!r}")

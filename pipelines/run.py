@@ -21,7 +21,7 @@ from pipelines import deletions, refresh
 from pipelines.bucket_state import write_bucket_state
 from pipelines.lock import PipelineLock
 from pipelines.packages import packages_to_keep, prune_completed_packages
-from sources.pendo import pendo_source
+from sources.pendo import pendo_source, progress_events
 from sources.pendo.config import validate_resources
 from sources.pendo.errors import ConfigError, PendoError
 from sources.pendo.memory import release_memory
@@ -151,7 +151,7 @@ def _run_locked(pipeline: dlt.Pipeline, names: Sequence[str], full_refresh: bool
     _choose_load_workers(destination)
     arrow_format = ARROW_FILE_FORMAT.get(destination)
     for name in names:
-        source.resources[name].add_map(meter.step(name))
+        source.resources[name].add_step(meter.step(name))
         if arrow_format and name in ROLLUP_SOURCES:
             source.resources[name].apply_hints(file_format=arrow_format)
     try:
@@ -187,14 +187,17 @@ class _RowMeter:
     def step(self, table: str) -> Callable[[Any], Any]:
         self.rows[table] = 0
 
-        def count(item: Any) -> Any:
+        def count(item: Any) -> Any:  # a pipe step: sees each page (list) whole, as the resource yielded it
             now = time.monotonic()
             self._first.setdefault(table, now)
             self._last[table] = now
             if isinstance(item, pa.Table):
                 self.rows[table] += 0 if TOMBSTONE_COLUMN in item.column_names else item.num_rows
-            elif isinstance(item, dict):
-                self.rows[table] += 0 if item.get(TOMBSTONE_COLUMN) or REJECTED_MARK in item else 1
+            else:
+                page = item if isinstance(item, list) else [item]
+                self.rows[table] += sum(1 for row in page if not (isinstance(row, dict) and (
+                    row.get(TOMBSTONE_COLUMN) or REJECTED_MARK in row)))
+            progress_events.rows_extracted(table, self.rows[table])  # live counts are the summary's counts
             return item
 
         return count

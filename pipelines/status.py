@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import dlt
 import pendulum
 
-from sources.pendo.errors import PendoError
+from sources.pendo.errors import ConfigError, PendoError
 
 
 class DestinationError(PendoError):
@@ -24,9 +26,49 @@ class TableStatus:
     behind: str | None
 
 
-def table_status(pipeline: dlt.Pipeline, now: pendulum.DateTime | None = None) -> list[TableStatus]:
-    """Read rows, last load and cursors from the destination itself (works from an empty working dir)."""
+def describe_destination(pipeline: dlt.Pipeline) -> str:
+    """Where a pipeline writes, for people: ``duckdb /abs/pendo.duckdb``, ``postgres db.host:5432/warehouse``."""
+    name = pipeline.destination.destination_name if pipeline.destination else "duckdb"
+    try:
+        credentials = pipeline.destination_client().config.credentials
+    except Exception:  # noqa: BLE001 - unresolvable credentials are reported by the step that needs them
+        return name
+    if name == "duckdb" and getattr(credentials, "database", None):
+        return f"duckdb {Path(credentials.database).expanduser().resolve()}"
+    host = getattr(credentials, "host", None)
+    if host:
+        port = getattr(credentials, "port", None)
+        return f"{name} {host}{f':{port}' if port else ''}/{getattr(credentials, 'database', '') or ''}".rstrip("/")
+    return name
+
+
+def missing_duckdb_file(pipeline: dlt.Pipeline) -> Path | None:
+    """The DuckDB file the pipeline would read when it does not exist (opening it would create an empty one)."""
+    if pipeline.destination is None or pipeline.destination.destination_name != "duckdb":
+        return None
+    try:
+        database = pipeline.destination_client().config.credentials.database
+    except Exception:  # noqa: BLE001 - reported by the step that opens it
+        return None
+    if not database or database == ":memory:":
+        return None
+    path = Path(database).expanduser().resolve()
+    return None if path.exists() else path
+
+
+def table_status(pipeline: dlt.Pipeline, now: pendulum.DateTime | None = None,
+                 pendo_clock: Callable[[], pendulum.DateTime | None] | None = None) -> list[TableStatus]:
+    """Read rows, last load and cursors from the destination itself (works from an empty working dir).
+
+    ``pendo_clock`` asks Pendo's clock (None when it cannot): cursors are in Pendo's time, loads in this machine's.
+    """
+    missing = missing_duckdb_file(pipeline)
+    if missing is not None:
+        raise ConfigError(f"no DuckDB database at {missing}: nothing was loaded there; run `pendo-elt run` first, "
+                          "or point DESTINATION__DUCKDB__CREDENTIALS at the file you loaded")
     now = now or pendulum.now("UTC")
+    pendo_now = pendo_clock() if pendo_clock else None
+    skew = (pendo_now - now) if pendo_now is not None else pendulum.duration()
     try:
         pipeline.sync_destination()
     except Exception as exc:  # noqa: BLE001 - any driver error becomes one line
@@ -34,7 +76,8 @@ def table_status(pipeline: dlt.Pipeline, now: pendulum.DateTime | None = None) -
     if not pipeline.schema_names:
         return []
     schema = pipeline.default_schema
-    resources = pipeline.state.get("sources", {}).get("pendo", {}).get("resources", {})
+    source_state = pipeline.state.get("sources", {}).get("pendo", {})
+    resources, period = source_state.get("resources", {}), source_state.get("period", "day")
     result = []
     with pipeline.sql_client() as client:
         loads = dict(client.execute_sql(
@@ -47,24 +90,43 @@ def table_status(pipeline: dlt.Pipeline, now: pendulum.DateTime | None = None) -
                 rows, last_id = client.execute_sql(f"SELECT COUNT(*), MAX(_dlt_load_id) FROM {name}")[0]
             except Exception:  # noqa: BLE001 - in the schema but never created (no rows yet)
                 continue
-            last = loads.get(last_id)
-            cursor, behind = _cursor(resources.get(table, {}), now)
-            result.append(TableStatus(table, int(rows), pendulum.instance(last) if last else None, cursor, behind))
+            last = pendulum.instance(loads[last_id]) if loads.get(last_id) else None
+            cursor, behind = _cursor(resources.get(table, {}), last, period, now, skew)
+            result.append(TableStatus(table, int(rows), last, cursor, behind))
     return result
 
 
-def _cursor(state: dict, now: pendulum.DateTime) -> tuple[str | None, str | None]:
+def _cursor(state: dict, last_load: pendulum.DateTime | None, period: str, now: pendulum.DateTime,
+            skew: pendulum.Duration | None = None) -> tuple[str | None, str | None]:
+    """The cursor, and how far the table is behind what Pendo can have processed by now.
+
+    Pendo serves data after a processing lag; a run at time L loads what Pendo had processed by L - lag, and by
+    now Pendo has processed up to now - lag: the lag cancels, and the table is now - L behind, L being its last
+    load. An event cursor is the start of the last bucket the run reached (the current, incomplete one): when that
+    bucket ended before the last load (the cursor did not move, e.g. a backfill or a run of other tables loaded
+    since), the data reaches only to the end of that bucket. Not the wall clock minus the cursor: that read hours
+    behind for a day bucket loaded a minute ago. ``skew`` (Pendo's clock minus this machine's) puts the cursor,
+    in Pendo's time, on this machine's clock.
+    """
     if "cursor" in state:
         at = pendulum.parse(state["cursor"])
+        covered = at.add(days=1) if period == "day" else at.add(hours=1)
     elif "cursor_ms" in state:
         at = pendulum.from_timestamp(state["cursor_ms"] / 1000)
+        covered = None  # visitors/accounts: a run sees every record updated before it
     else:
         return None, None
-    return at.to_iso8601_string(), _age(now - at)
+    if last_load is None:
+        return at.to_iso8601_string(), None
+    through = min(last_load, covered - (skew or pendulum.duration())) if covered is not None else last_load
+    return at.to_iso8601_string(), _age(max(now - through, pendulum.duration()))
 
 
 def _age(delta: pendulum.Duration) -> str:
-    hours = delta.total_seconds() / 3600
+    minutes = delta.total_seconds() / 60
+    if minutes < 120:
+        return f"{minutes:.0f} min"
+    hours = minutes / 60
     return f"{hours:.1f} h" if hours < 48 else f"{hours / 24:.1f} d"
 
 
@@ -81,10 +143,10 @@ def check_destination(pipeline: dlt.Pipeline) -> str:
             client.execute_sql(f"DROP TABLE {name}")
     except Exception as exc:  # noqa: BLE001 - any driver error becomes one line
         raise DestinationError(
-            f"destination {pipeline.destination.destination_name} is not reachable or not writable: "
+            f"destination {describe_destination(pipeline)} is not reachable or not writable: "
             f"{_one_line(exc)}"
         ) from None
-    return f"{pipeline.destination.destination_name} dataset '{pipeline.dataset_name}' is writable"
+    return f"{describe_destination(pipeline)}, dataset '{pipeline.dataset_name}', is writable"
 
 
 def _one_line(exc: BaseException) -> str:

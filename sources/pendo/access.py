@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dlt
+import pendulum
 from dlt.common.configuration.inject import with_config
 
 from sources.pendo.client import PendoClient
@@ -33,6 +34,31 @@ def verify_access(
 
 
 @with_config(sections=("sources", "pendo"))
+def pendo_clock(
+    integration_key: str | None = dlt.secrets.value,
+    region: str = "us",
+    base_url: str | None = None,
+) -> pendulum.DateTime | None:
+    """Pendo's "now" (what it can have processed is measured from it), or None when it cannot be asked."""
+    from sources.pendo import _PendoClock  # the clock the runs use, so status and runs agree
+
+    try:
+        check_integration_key(integration_key)
+        client = PendoClient(resolve_base_url(region, base_url), str(integration_key).strip(), timeout=10.0,
+                             max_attempts=1, backoff_base=0.5)
+    except PendoError:
+        return None
+    try:
+        clock = _PendoClock(client)
+        now = clock.now()
+        return None if clock.guessed else now
+    except PendoError:
+        return None
+    finally:
+        client.close()
+
+
+@with_config(sections=("sources", "pendo"))
 def configured_secret(integration_key: str | None = dlt.secrets.value) -> str | None:
     """The key as configured, only so the CLI can mask it in any output; None when not set."""
     return integration_key if isinstance(integration_key, str) else None
@@ -44,4 +70,4 @@ def configured_timezone(subscription_timezone: str = "UTC") -> str:
     return subscription_timezone
 
 
-__all__ = ["verify_access", "configured_secret", "configured_timezone", "PendoError"]
+__all__ = ["verify_access", "pendo_clock", "configured_secret", "configured_timezone", "PendoError"]

@@ -54,11 +54,19 @@ def _key(name: str) -> str:
     return f"sources.pendo.{name} (env SOURCES__PENDO__{name.upper()})"
 
 
+# The key .dlt/secrets.toml.example ships with: a copied example must not send it to Pendo (a 403 naming "the key
+# is wrong, or of another region" would send the user looking in the wrong place).
+PLACEHOLDER_KEY = "00000000-0000-0000-0000-000000000000"
+
+
 def check_integration_key(integration_key: Any) -> None:
-    """Present and one printable token; the message never repeats the key."""
+    """Present, not the example's placeholder, and one printable token; the message never repeats the key."""
     if not isinstance(integration_key, str) or not integration_key.strip():
         raise ConfigError(f"{_key('integration_key')} is missing: put it in .dlt/secrets.toml or the environment")
     key = integration_key.strip()
+    if key == PLACEHOLDER_KEY:
+        raise ConfigError(f"{_key('integration_key')} is still the placeholder of .dlt/secrets.toml.example: "
+                          "replace it with your key (Pendo: Settings > Integrations > Integration Keys)")
     if any(ch.isspace() or not ch.isprintable() for ch in key):
         raise ConfigError(f"{_key('integration_key')} contains spaces, line breaks or control characters "
                           "(a wrapped paste?); copy the key again as one line")

@@ -17,7 +17,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 import pendulum
 import pyarrow as pa
 
-from sources.pendo import quarantine
+from sources.pendo import progress_events, quarantine
 from sources.pendo.aggregation import keyset_body, next_after, rollup_body
 from sources.pendo.arrow import tombstone_table
 from sources.pendo.client import PendoClient
@@ -173,18 +173,20 @@ def fetch_windows(
                 for part_period, _part, spool in _fetch_adaptive(client, table, source, window, cfg.period, cfg,
                                                                  more)]
 
+    progress_events.windows_planned(table, windows, cfg.timezone)
     with pool.session() as executor:
         pending: deque[Future] = deque()
         try:
             upcoming = iter(zip(windows, extra, strict=True))
             for window, more in itertools.islice(upcoming, cfg.concurrency):
                 pending.append(executor.submit(fetch, window, more))
-            for window in windows:
+            for number, window in enumerate(windows, 1):
                 parts = pending.popleft().result()
                 next_window = next(upcoming, None)
                 if next_window is not None:
                     pending.append(executor.submit(fetch, *next_window))
-                yield window, itertools.chain.from_iterable(parts)
+                yield window, progress_events.window_pages(table, number, len(windows), window, cfg.timezone,
+                                                           itertools.chain.from_iterable(parts))
         finally:
             for future in pending:  # windows of this table not started yet; other tables' stay queued
                 future.cancel()

@@ -48,6 +48,7 @@ def cli(make_sim, tmp_path: Path):
     invoke.sim = sim  # type: ignore[attr-defined]
     invoke.db = tmp_path / "pendo.duckdb"  # type: ignore[attr-defined]
     invoke.dir = tmp_path  # type: ignore[attr-defined]
+    invoke.env = env  # type: ignore[attr-defined]
     return invoke
 
 

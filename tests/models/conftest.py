@@ -112,7 +112,8 @@ def build_scenario(workdir: Path) -> tuple[Scenario, list[str]]:
         def failing_flow() -> BaseException | None:
             """A build that must fail, run alongside the loads (it mostly waits on dbt starting up)."""
             empty = workdir / "empty.duckdb"
-            duckdb.connect(str(empty)).close()
+            with duckdb.connect(str(empty)) as con:  # the dataset exists, without the loaded tables
+                con.execute("CREATE SCHEMA pendo_data")
             try:
                 run_models("duckdb", "pendo_data", duckdb_path=str(empty), work_dir=workdir / "dbt-failing")
             except Exception as exc:  # noqa: BLE001 - the test inspects whatever was raised

@@ -45,12 +45,12 @@ class Completed(subprocess.CompletedProcess):
     seconds: float
 
 
-@dataclass
 # When pendo-elt last looked at a bucket: a run with no new data still verifies (and re-extracts the open bucket), so
 # these move with every run; the bucket's rows, fingerprint and finality must not.
 RUN_CLOCK_COLUMNS = {("_pendo_buckets", "extracted_at"), ("_pendo_buckets", "verified_at")}
 
 
+@dataclass
 class Workspace:
     sim: SimulatorProcess
     dir: Path
