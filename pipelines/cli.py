@@ -50,8 +50,9 @@ def build_parser() -> argparse.ArgumentParser:
                               "(DuckDB: DESTINATION__DUCKDB__CREDENTIALS, default ./pendo.duckdb)")
         cmd.add_argument("--dataset", default=DEFAULT_DATASET, help="dataset (schema) name in the destination")
         cmd.add_argument("--pipelines-dir", default=None,
-                         help="dlt working directory (None: ~/.dlt/pipelines); state is restored from the "
-                              "destination when it is empty")
+                         help="root of dlt's working dirs (None: $DLT_DATA_DIR/pipelines, else /var/dlt/pipelines as "
+                              "root, else ~/.dlt/pipelines); each warehouse gets its own subdir, a cache of the "
+                              "state the warehouse holds")
 
     run = commands.add_parser("run", help="the scheduled incremental run", formatter_class=fmt)
     run.add_argument("--resources", type=_resources(ALL_RESOURCES), default=",".join(DEFAULT_RESOURCES),
@@ -196,10 +197,18 @@ def _pipeline(args: argparse.Namespace):  # noqa: ANN202 - dlt.Pipeline, importe
     return make_pipeline(args.destination, args.dataset, args.pipelines_dir, progress=progress)
 
 
+def _say_where(pipeline) -> None:  # noqa: ANN001 - dlt.Pipeline, imported lazily
+    from pipelines.identity import where
+
+    print(f"loading into {where(pipeline)}", file=sys.stderr, flush=True)
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     from pipelines.run import run
 
-    summary = run(_pipeline(args), args.resources, full_refresh=args.full_refresh)
+    pipeline = _pipeline(args)
+    _say_where(pipeline)
+    summary = run(pipeline, args.resources, full_refresh=args.full_refresh)
     _print_summary(summary)
     return EXIT_OK
 
@@ -215,7 +224,9 @@ def _cmd_backfill(args: argparse.Namespace) -> int:
         state = "already loaded, skipped" if summary is None else f"{rows:,} rows"
         print(f"chunk {start}..{end}: {state}", flush=True)
 
-    summary = backfill(_pipeline(args), args.start, args.end, args.resources, chunk_days=args.chunk_days,
+    pipeline = _pipeline(args)
+    _say_where(pipeline)
+    summary = backfill(pipeline, args.start, args.end, args.resources, chunk_days=args.chunk_days,
                        on_chunk=report)
     _print_summary(summary)
     return EXIT_OK
@@ -233,9 +244,12 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_status(args: argparse.Namespace) -> int:
+    from pipelines.identity import where
     from pipelines.status import table_status
 
-    rows = table_status(_pipeline(args))
+    pipeline = _pipeline(args)
+    print(f"destination: {where(pipeline)}")
+    rows = table_status(pipeline)
     if not rows:
         print(f"nothing loaded yet into dataset '{args.dataset}' on {args.destination}")
         return EXIT_OK

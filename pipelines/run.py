@@ -17,6 +17,7 @@ from dlt.common.pipeline import LoadInfo
 from dlt.common.storages.load_package import PackageStorage
 from dlt.pipeline.exceptions import PipelineStepFailed
 
+from pipelines.identity import prepare_working_root, resolve_identity
 from pipelines.lock import PipelineLock
 from sources.pendo import pendo_source
 from sources.pendo.config import validate_resources
@@ -86,12 +87,15 @@ def make_pipeline(
     # Arrow's default allocator (mimalloc) keeps freed pages; the system allocator gives them back, which lowered the
     # peak of a 30-day large-scale backfill by ~40 MB at the same speed.
     pa.set_memory_pool(pa.system_memory_pool())
-    target: Any = destination
-    if destination_config:
-        target = getattr(dlt.destinations, destination)(**destination_config)
+    # The working dir belongs to this warehouse alone (pipelines/identity.py); credentials are passed explicitly, so
+    # dlt loads exactly where the identity says (a relative DuckDB path is resolved once, against the current dir).
+    identity = resolve_identity(destination, dataset, destination_config, pipeline_name)
+    working_root = prepare_working_root(identity, pipelines_dir)
+    config = {**(destination_config or {}), "credentials": identity.credentials}
+    target = getattr(dlt.destinations, destination)(**config)
     try:
         return dlt.pipeline(pipeline_name=pipeline_name, destination=target, dataset_name=dataset,
-                            pipelines_dir=pipelines_dir, **({"progress": progress} if progress else {}))
+                            pipelines_dir=str(working_root), **({"progress": progress} if progress else {}))
     except ModuleNotFoundError as exc:
         raise ConfigError(f"the {destination} destination needs an extra: pip install -e '.[{destination}]' "
                           f"({exc.name} is missing)") from None

@@ -84,7 +84,9 @@ def check_destination(pipeline: dlt.Pipeline) -> str:
             f"destination {pipeline.destination.destination_name} is not reachable or not writable: "
             f"{_one_line(exc)}"
         ) from None
-    return f"{pipeline.destination.destination_name} dataset '{pipeline.dataset_name}' is writable"
+    from pipelines.identity import where
+
+    return f"{where(pipeline)} is writable"
 
 
 def _one_line(exc: BaseException) -> str:
