@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -133,7 +134,8 @@ def _configured_duckdb() -> bool:
 
 def _unidentified(destination: str, reason: object) -> ConfigError:
     text = " ".join(str(reason).split())
-    text = text.split(" for field ")[0][:200]  # dlt's missing-field errors go on for many lines
+    missing = re.findall(r"missing field\(s\): ((?:`\w+`(?:, )?)+)", text)  # dlt's errors go on for many lines
+    text = f"missing {missing[-1].replace('`', '')}" if missing else text[:200]
     env = f"DESTINATION__{destination.upper()}__CREDENTIALS"
     return ConfigError(f"cannot tell which {destination} warehouse to load ({text}); set {env} "
                        f"(or [destination.{destination}] credentials in .dlt/secrets.toml); nothing was loaded")

@@ -17,6 +17,7 @@ from dlt.common.pipeline import LoadInfo
 from dlt.common.storages.load_package import PackageStorage
 from dlt.pipeline.exceptions import PipelineStepFailed
 
+from pipelines import writer_lock
 from pipelines.identity import prepare_working_root, resolve_identity
 from pipelines.lock import PipelineLock
 from sources.pendo import pendo_source
@@ -110,7 +111,7 @@ def run(
 ) -> RunSummary:
     """Extract, normalize and load under the pipeline lock; raise the user-facing error on failure."""
     names = validate_resources(list(resources) if resources else list(DEFAULT_RESOURCES))
-    with PipelineLock(pipeline.pipelines_dir, pipeline.pipeline_name):
+    with PipelineLock(pipeline.pipelines_dir, pipeline.pipeline_name), writer_lock.writing(pipeline):
         return _run_locked(pipeline, names, full_refresh, source_args)
 
 
@@ -267,10 +268,11 @@ def backfill(
                     on_chunk(label, chunk_end.to_date_string(), None)
                 continue
             progress = {"key": key, "chunk": label, "total": len(chunks), "fresh": fresh}
-            summary = _run_locked(pipeline, names, False, {
-                **source_args, "start_date": label, "end_date": chunk_end.to_date_string(),
-                "backfill_progress": progress,
-            })
+            with writer_lock.writing(pipeline, writer_lock.chunk_days(chunk_start, chunk_end)):
+                summary = _run_locked(pipeline, names, False, {
+                    **source_args, "start_date": label, "end_date": chunk_end.to_date_string(),
+                    "backfill_progress": progress,
+                })
             fresh = False
             release_memory()  # the next chunk starts from what this one left resident
             total.add(summary)

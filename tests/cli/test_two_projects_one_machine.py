@@ -82,8 +82,9 @@ def test_each_project_folder_loads_and_reads_its_own_file(make_sim, world_writab
 
     def tables(project: str) -> set[str]:
         with duckdb.connect(str(projects[project] / "pendo.duckdb"), read_only=True) as con:
-            return {r[0] for r in con.sql("SELECT table_name FROM information_schema.tables "
-                                          "WHERE table_schema = 'pendo_data' AND table_name NOT LIKE '_dlt%'").fetchall()}
+            rows = con.sql("SELECT table_name FROM information_schema.tables "
+                           "WHERE table_schema = 'pendo_data' AND table_name NOT LIKE '_dlt%'").fetchall()
+        return {r[0] for r in rows}
 
     assert {"page_events", "visitors"} <= tables("one") and not {"pages", "features"} & tables("one")
     assert {"pages", "features"} <= tables("two") and not {"page_events", "visitors"} & tables("two")
