@@ -23,9 +23,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from pipelines.package_data import dbt_project_dir
 from sources.pendo.errors import ConfigError, PendoError
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent / "models"
 DESTINATIONS = ("duckdb", "postgres", "snowflake")
 ADAPTER_MODULES = {"duckdb": "dbt.adapters.duckdb", "postgres": "dbt.adapters.postgres",
                    "snowflake": "dbt.adapters.snowflake"}
@@ -126,6 +126,7 @@ def run_models(
     _check_timezone(timezone)
     _check_dbt(destination)
 
+    project = str(dbt_project_dir())  # models/ of a checkout, or the copy a wheel installs
     env = _connection_env(destination, dataset, duckdb_path, postgres_credentials)
     workdir = Path(work_dir) if work_dir else Path.cwd() / ".pendo-elt" / "dbt" / f"{destination}-{dataset}"
     target_path, log_path = workdir / "target", workdir / "logs"
@@ -144,7 +145,7 @@ def run_models(
     command = [
         sys.executable, "-c", "import sys; from dbt.cli.main import cli; sys.exit(cli())",
         "--no-use-colors", "build",
-        "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR), "--target", destination,
+        "--project-dir", project, "--profiles-dir", project, "--target", destination,
         "--target-path", str(target_path), "--log-path", str(log_path), "--vars", json.dumps(dbt_vars),
     ]
     results_file = target_path / "run_results.json"
@@ -292,5 +293,4 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-__all__ = ["run_models", "ModelsResult", "ModelsError", "NodeResult", "default_target_schema", "MARTS",
-           "PROJECT_DIR"]
+__all__ = ["run_models", "ModelsResult", "ModelsError", "NodeResult", "default_target_schema", "MARTS"]
