@@ -57,6 +57,7 @@ def pg_dataset():
         cur.execute(f'DROP SCHEMA IF EXISTS "{name}_staging" CASCADE')
 
 
+@pytest.mark.timeout(900)  # nine real runs; minutes on a busy machine
 def test_alternating_runs_into_two_duckdb_files_and_postgres_each_equal_the_truth(
     make_sim, tmp_path: Path, pg_dataset: str
 ) -> None:

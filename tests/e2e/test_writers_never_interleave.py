@@ -23,6 +23,7 @@ from tests.e2e.harness import Loader
 
 PG = "postgresql://postgres:postgres@127.0.0.1:5432/postgres"
 BIN = Path(sys.executable).parent / "pendo-elt"
+pytestmark = pytest.mark.timeout(900)  # concurrent CLI processes; minutes on a busy machine
 ROLLUPS = ("page_events", "feature_events", "track_events", "events")
 
 

@@ -33,6 +33,7 @@ def main(source: str, dataset: str, timezone: str, work: str, models: str) -> No
             f"WHERE table_schema = '{dataset}' ORDER BY table_name, ordinal_position").fetchall():
         tables.setdefault(table, []).append(f'"{column.upper()}" {TYPES.get(data_type, "VARCHAR")}')
     loaded.close()
+    pathlib.Path(work, "fakesnow").mkdir(parents=True, exist_ok=True)
     with fakesnow.patch(db_path=f"{work}/fakesnow"):
         import snowflake.connector
 

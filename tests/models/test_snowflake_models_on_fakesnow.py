@@ -12,6 +12,7 @@ Snowflake load path is not exercised (tests/e2e/test_snowflake.py needs an accou
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -23,11 +24,13 @@ from pipelines.models import MARTS
 HERE = Path(__file__).parent
 REQUIREMENTS = ["fakesnow==0.12.1", "dbt-core>=1.10.5,<1.12", "dbt-snowflake>=1.10,<1.12"]
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(2400)]  # the venv install takes minutes on a busy machine
 
 
 @pytest.fixture(scope="module")
 def fakesnow_python(tmp_path_factory) -> Path:
+    if os.environ.get("PENDO_ELT_FAKESNOW_PYTHON"):  # a venv with REQUIREMENTS already installed
+        return Path(os.environ["PENDO_ELT_FAKESNOW_PYTHON"])
     venv = tmp_path_factory.mktemp("fakesnow") / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
     install = subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q", *REQUIREMENTS],

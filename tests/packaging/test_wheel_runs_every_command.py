@@ -21,6 +21,7 @@ import duckdb
 import pytest
 import setuptools
 
+pytestmark = pytest.mark.timeout(900)  # a wheel build, a venv, demo and two dbt builds
 ROOT = Path(__file__).parents[2]
 IGNORE = shutil.ignore_patterns(".venv", ".git", "tests", "build", "dist", "*.egg-info", "__pycache__", "*.duckdb",
                                 "*.duckdb.wal", ".pendo-elt", ".pytest_cache", ".ruff_cache", "bench", "report.html")
