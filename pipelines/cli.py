@@ -52,8 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
                               "(DuckDB: DESTINATION__DUCKDB__CREDENTIALS, default ./pendo.duckdb)")
         cmd.add_argument("--dataset", default=DEFAULT_DATASET, help="dataset (schema) name in the destination")
         cmd.add_argument("--pipelines-dir", default=None,
-                         help="dlt working directory (None: ~/.dlt/pipelines); state is restored from the "
-                              "destination when it is empty")
+                         help="root of dlt's working dirs (None: $DLT_DATA_DIR/pipelines, else /var/dlt/pipelines as "
+                              "root, else ~/.dlt/pipelines); each warehouse gets its own subdir, a cache of the "
+                              "state the warehouse holds")
 
     run = commands.add_parser("run", help="the scheduled incremental run", formatter_class=fmt)
     run.add_argument("--resources", type=_resources(ALL_RESOURCES), default=",".join(DEFAULT_RESOURCES),
@@ -267,12 +268,19 @@ def _begin(args: argparse.Namespace, pipeline, tables, **backfill) -> str:  # no
     return target
 
 
+def _say_where(args: argparse.Namespace, pipeline) -> None:  # noqa: ANN001 - dlt.Pipeline, imported lazily
+    from pipelines.identity import where
+
+    args.display.say(f"loading into {where(pipeline)}")
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     from pipelines.rejected import warn_rejected
     from pipelines.run import run
 
     pipeline = _pipeline(args)
     target = _begin(args, pipeline, args.resources)
+    _say_where(args, pipeline)
     summary = run(pipeline, args.resources, full_refresh=args.full_refresh)
     args.display.finish(summary.rows, summary.seconds)
     _print_summary(summary, target, pipeline.dataset_name)
@@ -297,6 +305,7 @@ def _cmd_backfill(args: argparse.Namespace) -> int:
     pipeline = _pipeline(args)
     chunks = -(-_days_between(args.start, args.end) // args.chunk_days)
     target = _begin(args, pipeline, args.resources, backfill_days=(args.start, args.end), chunks=max(chunks, 0))
+    _say_where(args, pipeline)
     summary = backfill(pipeline, args.start, args.end, args.resources, chunk_days=args.chunk_days,
                        on_chunk=report)
     args.display.finish(summary.rows, summary.seconds)
@@ -335,10 +344,13 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_status(args: argparse.Namespace) -> int:
+    from pipelines.identity import where
     from pipelines.status import table_status
     from sources.pendo.access import pendo_clock
 
-    rows = table_status(_pipeline(args), pendo_clock=pendo_clock)
+    pipeline = _pipeline(args)
+    print(f"destination: {where(pipeline)}")
+    rows = table_status(pipeline, pendo_clock=pendo_clock)
     if not rows:
         print(f"nothing loaded yet into dataset '{args.dataset}' on {args.destination}")
         return EXIT_OK

@@ -100,7 +100,7 @@ def _seed_schema(pipeline: dlt.Pipeline) -> bool:
     and infers no column type that contradicts the table's (a text value of a bigint column goes to its variant
     column, as in the ``pendo`` pipeline). False when the dataset has no schema to start from.
     """
-    if pipeline.schema_names:
+    if pipeline.schema_names or "pendo" in pipeline.schemas.list_schemas():
         return True
     try:
         with pipeline.destination_client() as client:
@@ -110,7 +110,11 @@ def _seed_schema(pipeline: dlt.Pipeline) -> bool:
         return False
     if stored is None:
         return False
-    pipeline._inject_schema(Schema.from_dict(json.loads(stored.schema)))  # noqa: SLF001 - no public way
+    # Public API only: the pipeline's schema storage. dlt's extract step starts from the pipeline's stored schema of
+    # the source's name ("pendo") when there is one, and makes it the default schema.
+    schema = Schema.from_dict(json.loads(stored.schema))
+    schema.update_normalizers()
+    pipeline.schemas.save_schema(schema)
     return True
 
 

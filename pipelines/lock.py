@@ -1,4 +1,7 @@
-"""One run of a pipeline at a time on a machine.
+"""One process at a time in a pipeline's local working directory (one per warehouse: pipelines/identity.py).
+
+Writers of one dataset on different machines or working dirs are kept apart by the warehouse's own locks
+(pipelines/writer_lock.py); this one protects dlt's local files.
 
 ``flock`` on a file in the pipelines directory: the kernel releases it when the process dies, however it dies,
 so a crash never leaves a stale lock behind.

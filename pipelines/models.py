@@ -23,9 +23,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from pipelines.package_data import dbt_project_dir
 from sources.pendo.errors import ConfigError, PendoError
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent / "models"
 DESTINATIONS = ("duckdb", "postgres", "snowflake")
 ADAPTER_MODULES = {"duckdb": "dbt.adapters.duckdb", "postgres": "dbt.adapters.postgres",
                    "snowflake": "dbt.adapters.snowflake"}
@@ -139,6 +139,7 @@ def run_models(
     _check_dataset(destination, dataset, env)  # before dbt: importing it alone takes seconds
     _check_dbt(destination)
 
+    project = str(dbt_project_dir())  # models/ of a checkout, or the copy a wheel installs
     workdir = Path(work_dir) if work_dir else Path.cwd() / ".pendo-elt" / "dbt" / f"{destination}-{dataset}"
     target_path, log_path = workdir / "target", workdir / "logs"
     workdir.mkdir(parents=True, exist_ok=True)
@@ -162,7 +163,7 @@ def run_models(
     command = [
         sys.executable, "-c", "import sys; from dbt.cli.main import cli; sys.exit(cli())",
         "--no-use-colors", "build",
-        "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR), "--target", destination,
+        "--project-dir", project, "--profiles-dir", project, "--target", destination,
         "--target-path", str(target_path), "--log-path", str(log_path), "--vars", json.dumps(dbt_vars),
     ]
     results_file = target_path / "run_results.json"
@@ -354,4 +355,4 @@ def _one_line(text: str) -> str:
 
 
 __all__ = ["run_models", "ModelsResult", "ModelsError", "NodeResult", "default_target_schema", "MARTS",
-           "PROJECT_DIR", "COMPAT_SUFFIX"]
+           "COMPAT_SUFFIX"]

@@ -17,8 +17,9 @@ from dlt.common.pipeline import LoadInfo
 from dlt.common.storages.load_package import PackageStorage
 from dlt.pipeline.exceptions import PipelineStepFailed
 
-from pipelines import deletions, refresh
+from pipelines import deletions, refresh, writer_lock
 from pipelines.bucket_state import write_bucket_state
+from pipelines.identity import prepare_working_root, resolve_identity
 from pipelines.lock import PipelineLock
 from pipelines.packages import packages_to_keep, prune_completed_packages
 from sources.pendo import pendo_source, progress_events
@@ -109,12 +110,15 @@ def make_pipeline(
     # Arrow's default allocator (mimalloc) keeps freed pages; the system allocator gives them back, which lowered the
     # peak of a 30-day large-scale backfill by ~40 MB at the same speed.
     pa.set_memory_pool(pa.system_memory_pool())
-    target: Any = destination
-    if destination_config:
-        target = getattr(dlt.destinations, destination)(**destination_config)
+    # The working dir belongs to this warehouse alone (pipelines/identity.py); credentials are passed explicitly, so
+    # dlt loads exactly where the identity says (a relative DuckDB path is resolved once, against the current dir).
+    identity = resolve_identity(destination, dataset, destination_config, pipeline_name)
+    working_root = prepare_working_root(identity, pipelines_dir)
+    config = {**(destination_config or {}), "credentials": identity.credentials}
+    target = getattr(dlt.destinations, destination)(**config)
     try:
         return dlt.pipeline(pipeline_name=pipeline_name, destination=target, dataset_name=dataset,
-                            pipelines_dir=pipelines_dir, **({"progress": progress} if progress else {}))
+                            pipelines_dir=str(working_root), **({"progress": progress} if progress else {}))
     except ModuleNotFoundError as exc:
         raise ConfigError(f"the {destination} destination needs an extra: pip install -e '.[{destination}]' "
                           f"({exc.name} is missing)") from None
@@ -130,7 +134,7 @@ def run(
     """Extract, normalize and load under the pipeline lock; raise the user-facing error on failure."""
     names = validate_resources(list(resources) if resources else list(DEFAULT_RESOURCES))
     every_hours = source_args.pop(deletions.SETTING, None)  # not a pendo_source argument
-    with PipelineLock(pipeline.pipelines_dir, pipeline.pipeline_name):
+    with PipelineLock(pipeline.pipelines_dir, pipeline.pipeline_name), writer_lock.writing(pipeline):
         if full_refresh and refresh.is_atomic(pipeline):  # loaded aside, swapped in: a kill never leaves half
             summary = refresh.full_refresh(pipeline, lambda aside: _run_locked(aside, names, False, source_args))
         else:
@@ -304,10 +308,11 @@ def backfill(
                     on_chunk(label, chunk_end.to_date_string(), None)
                 continue
             progress = {"key": key, "chunk": label, "total": len(chunks), "fresh": fresh}
-            summary = _run_locked(pipeline, names, False, {
-                **source_args, "start_date": label, "end_date": chunk_end.to_date_string(),
-                "backfill_progress": progress,
-            })
+            with writer_lock.writing(pipeline, writer_lock.chunk_days(chunk_start, chunk_end)):
+                summary = _run_locked(pipeline, names, False, {
+                    **source_args, "start_date": label, "end_date": chunk_end.to_date_string(),
+                    "backfill_progress": progress,
+                })
             fresh = False
             release_memory()  # the next chunk starts from what this one left resident
             total.add(summary)

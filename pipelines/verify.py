@@ -9,6 +9,7 @@ drift remains.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ import dlt
 import pendulum
 from dlt.common.configuration.inject import with_config
 
-from pipelines import deletions
+from pipelines import deletions, writer_lock
 from pipelines.lock import PipelineLock
 from pipelines.run import BACKFILL_RESOURCES, RunSummary, _run_locked
 from pipelines.warehouse_fingerprints import WarehouseFingerprints
@@ -105,7 +106,9 @@ def verify(
             "request_timeout", "max_attempts", "retry_backoff_seconds")
     cfg, client = configured(**{k: v for k, v in source_args.items() if k in keys})
     try:
-        with PipelineLock(pipeline.pipelines_dir, pipeline.pipeline_name):
+        # A repair rewrites buckets: it is a writer of the dataset like a run (pipelines/writer_lock.py).
+        writing = writer_lock.writing(pipeline) if repair else contextlib.nullcontext()
+        with PipelineLock(pipeline.pipelines_dir, pipeline.pipeline_name), writing:
             result = _verify_locked(pipeline, cfg, client, names, start, end, repair, source_args)
             if not resources:  # a whole verify also reconciles deleted visitors and accounts
                 result.deletions = deletions.reconcile_deletions(pipeline, source_args, apply=repair)

@@ -14,6 +14,7 @@ import duckdb
 import pendulum
 import pytest
 
+from pipelines.identity import resolve_identity
 from pipelines.lock import PipelineLock
 from simulator.testing import SimulatorProcess
 from tests.e2e.harness import ROLLUP_COLUMNS
@@ -192,8 +193,14 @@ def test_an_interrupted_backfill_resumes_where_it_stopped(cli) -> None:
     assert "skipped" not in again.stdout  # a finished backfill asked for again runs in full
 
 
+def _working_root(cli) -> str:
+    """The lock lives in the working root of the warehouse the run writes (pipelines/identity.py)."""
+    identity = resolve_identity("duckdb", "pendo_data", {"credentials": str(cli.db)})
+    return str(identity.working_root(str(cli.dir / "pipelines")))
+
+
 def test_a_second_run_exits_at_once_while_the_first_holds_the_lock(cli) -> None:
-    with PipelineLock(str(cli.dir / "pipelines"), "pendo"):
+    with PipelineLock(_working_root(cli), "pendo"):
         started = time.monotonic()
         result = cli("run", "--resources", "pages")
         assert time.monotonic() - started < 30
@@ -204,7 +211,7 @@ def test_a_second_run_exits_at_once_while_the_first_holds_the_lock(cli) -> None:
 def test_a_crashed_run_leaves_no_stale_lock(cli) -> None:
     holder = subprocess.Popen([sys.executable, "-c", (
         "import sys, time; from pipelines.lock import PipelineLock\n"
-        f"with PipelineLock({str(cli.dir / 'pipelines')!r}, 'pendo'):\n"
+        f"with PipelineLock({_working_root(cli)!r}, 'pendo'):\n"
         "    print('locked', flush=True); time.sleep(60)\n")], stdout=subprocess.PIPE, text=True,
         cwd=Path(__file__).parents[2])
     assert holder.stdout.readline().strip() == "locked"

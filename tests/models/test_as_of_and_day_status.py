@@ -11,7 +11,8 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 
-from pipelines.models import PROJECT_DIR, run_models
+from pipelines.models import run_models
+from pipelines.package_data import dbt_project_dir
 from tests.models import truth as T
 from tests.models.conftest import Built, Scenario
 
@@ -24,7 +25,7 @@ def test_days_are_flagged_from_pendos_clock_at_the_load(built: Built, truth: T.T
 
 
 def test_no_model_reads_the_machine_clock() -> None:
-    for path in (PROJECT_DIR / "models").rglob("*.sql"):
+    for path in (dbt_project_dir() / "models").rglob("*.sql"):
         text = path.read_text(encoding="utf-8").lower()
         for clock in ("current_date", "current_timestamp", "now()", "getdate()", "sysdate"):
             assert clock not in text, f"{path.name} uses {clock}"

@@ -20,6 +20,7 @@ from typing import Any
 import duckdb
 import pendulum
 
+from pipelines.identity import resolve_identity
 from simulator.testing import SimulatorProcess
 from sources.pendo.windows import floor_to_bucket
 from tests.e2e.harness import ENTITY_COLUMN, ROLLUP_COLUMNS, SINGLE_EVENT_COLUMNS, Loader
@@ -120,6 +121,12 @@ class Workspace:
                 "subscription_timezone": self.tz, "start_date": self.start_date, "retry_backoff_seconds": 0.05,
                 **overrides}
 
+    @property
+    def working_dir(self) -> Path:
+        """dlt's working dir of the ``pendo`` pipeline for this warehouse (one per destination identity)."""
+        identity = resolve_identity("duckdb", "pendo_data", {"credentials": str(self.db)})
+        return identity.working_root(str(self.pipelines)) / "pendo"
+
     def loader(self, **source_args: Any) -> Loader:
         """The in-process runner of tests/e2e on this same warehouse (faster for set-up loads)."""
         return Loader(self.sim, self.dir, source_args=source_args or None)
@@ -178,7 +185,7 @@ class Workspace:
     def local_cursors(self) -> dict[str, Any]:
         import json
 
-        path = self.pipelines / "pendo" / "state.json"
+        path = self.working_dir / "state.json"
         if not path.exists():
             return {}
         return self.cursors(json.loads(path.read_text()))

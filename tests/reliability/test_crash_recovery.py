@@ -54,18 +54,18 @@ class Trial:
                    incremental=rng.random() < 0.75, wipe=(seed // 3) % 2 == 1)
 
 
-def _package_dirs(pipelines: Path, where: str) -> list[Path]:
-    base = pipelines / "pendo" / where
+def _package_dirs(working_dir: Path, where: str) -> list[Path]:
+    base = working_dir / where
     return [p for p in base.iterdir() if p.is_dir()] if base.is_dir() else []
 
 
-def _phase_now(pipelines: Path, loaded_before: set[str]) -> str:
+def _phase_now(working_dir: Path, loaded_before: set[str]) -> str:
     """Which step the run is in, judged from dlt's working directory."""
-    if {p.name for p in _package_dirs(pipelines, "load/loaded")} - loaded_before:
+    if {p.name for p in _package_dirs(working_dir, "load/loaded")} - loaded_before:
         return "after-load"
-    if _package_dirs(pipelines, "load/normalized"):
+    if _package_dirs(working_dir, "load/normalized"):
         return "load"
-    if _package_dirs(pipelines, "normalize/extracted") or _package_dirs(pipelines, "load/new"):
+    if _package_dirs(working_dir, "normalize/extracted") or _package_dirs(working_dir, "load/new"):
         return "normalize"
     return "extract"
 
@@ -81,7 +81,7 @@ def _wait_for_phase(ws: Workspace, process: subprocess.Popen, phase: str, loaded
         if phase == "extract":
             if sum(ws.sim.request_counts().values()) > 0:  # the first request reached "Pendo"
                 return True
-        elif order.index(_phase_now(ws.pipelines, loaded_before)) >= order.index(phase):
+        elif order.index(_phase_now(ws.working_dir, loaded_before)) >= order.index(phase):
             return True
         time.sleep(0.005)
     raise AssertionError(f"the run never reached {phase}")
@@ -101,7 +101,7 @@ def run_trial(ws: Workspace, trial: Trial) -> dict:
         ws.sim.advance(hours=30)  # a day and a bit of new data ...
         local = pendulum.from_timestamp(ws.sim.info()["now_ms"] / 1000, tz=ws.tz)
         ws.sim.retag(local.subtract(days=2).to_date_string())  # ... and a re-tagged day inside the lookback
-    loaded_before = {p.name for p in _package_dirs(ws.pipelines, "load/loaded")}
+    loaded_before = {p.name for p in _package_dirs(ws.working_dir, "load/loaded")}
     ws.sim.control("DELETE", "requests")
     if trial.phase == "extract":
         ws.sim.inject({"kind": "delay", "seconds": EXTRACT_DELAY_S, "times": 10_000, "path": AGG})
@@ -110,7 +110,7 @@ def run_trial(ws: Workspace, trial: Trial) -> dict:
         reached = _wait_for_phase(ws, process, trial.phase, loaded_before)
         if reached:
             time.sleep(trial.offset)
-        observed = _phase_now(ws.pipelines, loaded_before) if process.poll() is None else "finished"
+        observed = _phase_now(ws.working_dir, loaded_before) if process.poll() is None else "finished"
         _kill(process)
     finally:
         if process.poll() is None:
@@ -169,7 +169,7 @@ def test_a_pending_package_that_cannot_be_loaded_is_dropped_and_its_data_extract
     pipeline = load.pipeline()
     pipeline.extract(pendo_source(**ws.source_args()).with_resources(*CORE))
     pipeline.normalize()
-    damaged = sorted((ws.pipelines / "pendo" / "load" / "normalized").glob("*/new_jobs/page_events.*"))
+    damaged = sorted((ws.working_dir / "load" / "normalized").glob("*/new_jobs/page_events.*"))
     assert damaged, "the package to damage was not found"
     damaged[0].write_bytes(b"PAR1 this file was cut short by a full disk")
 

@@ -63,7 +63,7 @@ def test_retries_and_failures_never_print_the_key(ws: Workspace) -> None:
 
 def test_no_file_the_tool_writes_holds_the_key(twice_loaded: TwiceLoaded) -> None:
     ws = twice_loaded.ws
-    assert (ws.pipelines / "pendo" / "trace.pickle").exists()
+    assert (ws.working_dir / "trace.pickle").exists()
     assert not files_containing_the_key(ws.pipelines), "the key is in the working directory"
     assert KEY.encode() not in ws.db.read_bytes(), "the key is in the DuckDB file"
     assert not warehouse_values_containing_the_key(ws), "the key is stored in the warehouse"
@@ -76,7 +76,7 @@ def test_the_dlt_trace_of_an_in_process_run_holds_no_key(ws: Workspace) -> None:
     trace = load.pipeline().last_trace
     assert trace is not None
     assert KEY not in repr(trace) and KEY not in repr(trace.asdict())
-    assert KEY.encode() not in (ws.pipelines / "pendo" / "trace.pickle").read_bytes()
+    assert KEY.encode() not in (ws.working_dir / "trace.pickle").read_bytes()
 
 
 @pytest.mark.parametrize("base_url", [
