@@ -18,10 +18,12 @@ import dlt
 import pendulum
 from dlt.sources import DltResource
 
+from sources.pendo import extra_resources as extra
 from sources.pendo import helpers
 from sources.pendo.client import PendoClient
 from sources.pendo.config import PendoConfig, validate
 from sources.pendo.errors import ConfigError, PendoError, PendoRequestError
+from sources.pendo.extra_resources import parse_report_ids
 from sources.pendo.settings import (
     DEFAULT_CONCURRENCY,
     DEFAULT_LOOKBACK_DAYS,
@@ -36,6 +38,8 @@ from sources.pendo.settings import (
     ENTITY_ENDPOINTS,
     LASTUPDATED_COLUMN,
     PEOPLE_SOURCES,
+    PRODUCT_AREA_TABLES,
+    RAW_EVENT_SOURCES,
     ROLLUP_SOURCES,
     SINGLE_EVENT_SOURCES,
     TOMBSTONE_COLUMN,
@@ -66,6 +70,7 @@ def pendo_source(
     request_timeout: float = DEFAULT_REQUEST_TIMEOUT_S,
     max_attempts: int = DEFAULT_MAX_ATTEMPTS,
     retry_backoff_seconds: float = 1.0,
+    report_ids: Any = None,
     backfill_progress: dict | None = None,
 ) -> Sequence[DltResource]:
     """All Pendo resources; ``visitor_history`` is present but deselected (one request per visitor per day).
@@ -87,6 +92,7 @@ def pendo_source(
         request_timeout: seconds to wait for one answer.
         max_attempts: attempts per request on 429, 5xx, timeouts and cut bodies.
         retry_backoff_seconds: base of the exponential backoff between attempts.
+        report_ids: saved-report ids whose rows ``report_results`` loads; none by default.
         backfill_progress: set by ``pendo-elt backfill``: ``{"key", "chunk", "total", "fresh"}`` records this
             chunk as done in the source state, committed atomically with its rows, so a rerun skips it.
     """
@@ -112,6 +118,11 @@ def pendo_source(
     history = visitor_history_resource(client, cfg, clock)
     history.selected = False
     resources.append(history)
+    resources += extra.extra_resources(client, cfg, parse_report_ids(report_ids))
+    for table, source in RAW_EVENT_SOURCES.items():  # opt-in (--resources single_events): event-level rows
+        raw = event_resource(client, cfg, clock, pool, table, source, single_events=True)
+        raw.selected = False
+        resources.append(raw)
     return resources
 
 
@@ -121,7 +132,8 @@ def entity_resource(client: PendoClient, cfg: PendoConfig, table: str, endpoint:
     def entities() -> Iterator[list[dict]]:
         yield helpers.fetch_entities(client, endpoint, cfg.app_ids)
 
-    return dlt.resource(entities, name=table, write_disposition="replace", primary_key="id")
+    resource = dlt.resource(entities, name=table, write_disposition="replace", primary_key="id")
+    return extra.with_product_area_column(resource) if table in PRODUCT_AREA_TABLES else resource
 
 
 def metadata_fields_resource(client: PendoClient) -> DltResource:
