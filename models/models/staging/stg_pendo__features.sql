@@ -1,2 +1,2 @@
 {{ pendo_stage_entity('features', 'feature_id', {'page_id': 'varchar', 'app_wide': 'boolean',
-                                                 'is_core_event': 'boolean'}) }}
+                                                 'is_core_event': 'boolean', 'product_area_id': 'varchar'}) }}
