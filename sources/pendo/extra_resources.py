@@ -117,8 +117,8 @@ def report_results_resource(client: PendoClient, report_ids: tuple[str, ...]) ->
             times = _time_fields(reports[report_id])
             yield [_report_row(report_id, row, times) for row in rows]
 
-    # Replaced as a whole on every run: a report's rows are its answer now, and a report dropped from
-    # report_ids leaves the table.
+    # Replaced as a whole on every run that loads a report: a report's rows are its answer now, and a report
+    # dropped from report_ids leaves the table (with report_ids empty nothing is requested or replaced).
     return dlt.resource(report_results, name="report_results", write_disposition="replace",
                         columns={"report_id": {"data_type": "text", "nullable": False}})
 
