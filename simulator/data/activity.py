@@ -16,7 +16,6 @@ from collections.abc import Iterator
 from .catalog import Catalog
 from .clock import Clock
 from .daycache import DEFAULT_CACHE_MB, MB, DayCache
-from .frustration import extend_rows
 from .guide_activity import day_guide_events
 from .people import People
 from .rollups import ROLLUPS, HourRow, hour_rows, shapes, sum_rows, to_dict
@@ -80,10 +79,9 @@ class Activity:
 
     def hour_rows(self, source: str, day: str) -> list[HourRow]:
         rev = self.revisions.get((source, day), 0)
-        return self.cache.get((source, day, rev), lambda: extend_rows(
-            rng(self.seed, self.scale, "frustration", source, day, rev), hour_rows(
-                rng(self.seed, self.scale, source, day, rev), self.sessions(day), self.by_app[source],
-                self.shapes[source]), source), lambda v: HOUR_ROW_BYTES * len(v))
+        return self.cache.get((source, day, rev), lambda: hour_rows(
+            rng(self.seed, self.scale, source, day, rev), self.sessions(day), self.by_app[source],
+            self.shapes[source]), lambda v: HOUR_ROW_BYTES * len(v))
 
     def guide_events(self, day: str) -> tuple[list[dict], list[dict]]:
         return self.cache.get(("guides", day), lambda: day_guide_events(

@@ -11,13 +11,14 @@ What is modelled, and how sure it is (see the README's table of origins):
 - ``recordingId`` / ``recordingSessionId``: present only on rows of a recorded tab (about one in five), as
   Pendo sends them only when session replay captured the visit [3p: S5-python page_events schema].
 
-Rows get these fields from a random stream of their own, after every other field was drawn, so adding them
-changed no existing field of any row.
+Rows get these fields from a hash of the row (``extend_rows``, called where rollups.hour_rows returns), so adding
+them changed no existing field of any row, and rows built elsewhere (late data, rule edits) carry them too.
 """
 
 from __future__ import annotations
 
-import random
+import hashlib
+import math
 import zlib
 
 HourRow = tuple  # the 12 fields of rollups.HourRow, then the EXTRA_FIELDS below
@@ -36,27 +37,26 @@ def _tab_hash(row: HourRow) -> int:
     return zlib.crc32(f"{row[1]}\x00{row[5]}\x00{row[6]}\x00{row[7]}\x00{row[0] // TAB_BLOCK_MS}".encode())
 
 
-def extend_rows(r: random.Random, rows: list[HourRow], source: str) -> list[HourRow]:
-    """The rows with (tabId, 4 counters, recordingId or None) appended; counters are 0 for trackEvents."""
-    clicks = source in CLICK_SOURCES
+def extend_rows(rows: list[HourRow], clicks: bool) -> list[HourRow]:
+    """The rows with (tabId, 4 counters, recordingId or None) appended; the counters are 0 unless ``clicks``.
+
+    Drawn from a hash of the row itself, not from the generator's random stream: every existing field of every
+    row stays what it was, and rows built anywhere (late data, rule edits) get the same fields the same way.
+    """
     out = []
     for row in rows:
         h = _tab_hash(row)
-        tab = f"{h:08x}"
         recording = f"rec-{h:08x}" if (h % 1000) < RECORDED_SHARE * 1000 else None
-        if clicks:
-            counts = tuple(1 + int(-mean * _log1m(r.random())) if r.random() < rate else 0
-                           for rate, mean in SIGNAL_RATES)
-        else:
-            counts = (0, 0, 0, 0)
-        out.append((*row[:12], tab, *counts, recording))
+        counts = _counts(row) if clicks else (0, 0, 0, 0)
+        out.append((*row[:12], f"{h:08x}", *counts, recording))
     return out
 
 
-def _log1m(x: float) -> float:
-    import math
-
-    return math.log(1.0 - x) if x < 1.0 else -50.0
+def _counts(row: HourRow) -> tuple[int, ...]:
+    digest = hashlib.blake2b(repr(row[:12]).encode(), digest_size=16).digest()
+    uniforms = [int.from_bytes(digest[i:i + 2], "big") / 65536 for i in range(0, 16, 2)]
+    return tuple(1 + int(-mean * math.log(1.0 - uniforms[2 * i + 1])) if uniforms[2 * i] < rate else 0
+                 for i, (rate, mean) in enumerate(SIGNAL_RATES))
 
 
 def row_fields(source: str, extra: tuple) -> dict:

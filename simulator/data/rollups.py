@@ -16,7 +16,7 @@ from math import log
 from operator import itemgetter
 
 from .entities import AppKinds
-from .frustration import COUNTS, RECORDING, TAB, row_fields
+from .frustration import COUNTS, RECORDING, TAB, extend_rows, row_fields
 from .sessions import MINUTE_MS, Session
 
 # HourRow = (hour, visitorId, accountId, appId, entityId, server, remoteIp, userAgent,
@@ -39,11 +39,12 @@ class Shape:
     mean_k: float  # mean number of distinct entities per session hour
     max_k: int
     budget: int  # numMinutes summed over one session hour's rows stays <= this
+    clicks: bool = True  # rows carry frustration counters (page and feature rollups; not track events)
 
 
 def shapes(pages_per_hour: float) -> dict[str, Shape]:
     return {"pageEvents": Shape(1.0, pages_per_hour, 12, 40), "featureEvents": Shape(0.6, 1.6, 6, 15),
-            "trackEvents": Shape(0.2, 1.0, 1, 5)}
+            "trackEvents": Shape(0.2, 1.0, 1, 5, clicks=False)}
 
 
 def hour_rows(r: random.Random, sessions: list[Session], by_app: dict[int, AppKinds],
@@ -92,7 +93,7 @@ def hour_rows(r: random.Random, sessions: list[Session], by_app: dict[int, AppKi
                     nm = cap
                 add((hour, vid, acc, app, ent, server, ip, ua, ft, lt, nm + int(-log(1.0 - rand()) * 2.5), nm))
     rows.sort(key=itemgetter(0))  # by hour
-    return rows
+    return extend_rows(rows, shape.clicks)
 
 
 def sum_rows(rows: Iterable[HourRow], cutoff: int, apps: frozenset[int], first_ms: int, end_ms: int,
