@@ -21,7 +21,7 @@ import hashlib
 import math
 import zlib
 
-HourRow = tuple  # the 12 fields of rollups.HourRow, then the EXTRA_FIELDS below
+HourRow = tuple  # the 12 fields of rollups.HourRow, then the fields at TAB, COUNTS and RECORDING below
 TAB_BLOCK_MS = 6 * 3_600_000
 RECORDED_SHARE = 0.2
 COUNTERS = ("rageClickCount", "deadClickCount", "errorClickCount", "uTurnCount")
