@@ -70,6 +70,19 @@ def build_parser() -> argparse.ArgumentParser:
                           help="days per load; a rerun of an interrupted backfill skips finished chunks")
     destination_options(backfill)
 
+    verify = commands.add_parser("verify", formatter_class=fmt,
+                                 help="compare the loaded event buckets with Pendo; --repair re-extracts what differs")
+    verify.add_argument("--start", default=None, help="first day to compare, YYYY-MM-DD (None: the first loaded)")
+    verify.add_argument("--end", default=None,
+                        help="day after the last to compare, YYYY-MM-DD (None: up to the newest loaded bucket, which "
+                             "every run re-extracts)")
+    verify.add_argument("--resources", type=_resources(BACKFILL_RESOURCES), default=None,
+                        help="comma-separated event tables to compare (None: every event table, and deleted "
+                             "visitors and accounts)")
+    verify.add_argument("--repair", action="store_true",
+                        help="re-extract the differing (bucket, entity) pairs; cursors do not move")
+    destination_options(verify)
+
     check = commands.add_parser("check", help="verify the key, the region and the destination", formatter_class=fmt)
     destination_options(check)
 
@@ -113,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     redactor = _install_redaction()
     handlers: dict[str, Callable[[argparse.Namespace], int]] = {
-        "run": _cmd_run, "backfill": _cmd_backfill, "check": _cmd_check, "status": _cmd_status,
+        "run": _cmd_run, "backfill": _cmd_backfill, "verify": _cmd_verify, "check": _cmd_check, "status": _cmd_status,
         "models": _cmd_models, "report": _cmd_report, "simulate": _cmd_simulate, "demo": _cmd_demo,
     }
     try:
@@ -221,6 +234,14 @@ def _cmd_backfill(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_verify(args: argparse.Namespace) -> int:
+    from pipelines.verify import print_result, verify
+
+    result = verify(_pipeline(args), args.start, args.end, args.resources, repair=args.repair)
+    print_result(result)
+    return EXIT_FAILURE if result.drift else EXIT_OK
+
+
 def _cmd_check(args: argparse.Namespace) -> int:
     from pipelines.status import check_destination
     from sources.pendo.access import verify_access
@@ -285,6 +306,11 @@ def _print_summary(summary: RunSummary) -> None:
         took = f"{seconds[table]:8.1f}" if table in seconds else f"{'':>8}"
         print(f"{table:<{width}}  {rows[table]:>12,}  {took}")
     print(f"{'total':<{width}}  {sum(rows.values()):>12,}  {summary.seconds:8.1f}")
+    sync = summary.sync.tables.values()
+    if summary.requests:
+        print(f"{summary.requests:,} requests to Pendo; {summary.fingerprint_rows:,} fingerprint rows; "
+              f"{sum(t.buckets_checked for t in sync):,} buckets verified, {sum(t.buckets_repaired for t in sync):,} "
+              f"repaired; {summary.rows_rewritten:,} event rows rewritten (inserted + deleted)")
 
 
 if __name__ == "__main__":

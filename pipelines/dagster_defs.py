@@ -55,6 +55,7 @@ BACKFILL_PREFIX = "pendo_backfill"
 INCREMENTAL_PREFIX = "pendo"
 DEFAULT_CRON = "15 * * * *"  # hourly, as the cron example in the README
 DEFAULT_PARTITIONS_DAYS_AGO = 90
+CHECK_NAME = "matches_pendo"  # the asset check on each pendo/<event table>: pendo-elt verify, no repair
 
 
 class PendoELT(dg.ConfigurableResource):
@@ -240,10 +241,42 @@ def build_definitions(
             raise _failure(exc) from None
         yield from _materializations(keys, summary.rows, seconds=round(summary.seconds, 1))
 
+    @dg.multi_asset_check(
+        name="pendo_matches_pendo",
+        specs=[dg.AssetCheckSpec(CHECK_NAME, asset=[INCREMENTAL_PREFIX, t],
+                                 description=f"Every loaded bucket of {t} equals Pendo (pendo-elt verify)")
+               for t in BACKFILL_RESOURCES],
+        can_subset=True,
+        pool=pool,
+    )
+    def pendo_matches_pendo(
+        context: dg.AssetCheckExecutionContext, pendo_elt: PendoELT
+    ) -> Iterator[dg.AssetCheckResult]:
+        """``pendo-elt verify`` without repair over all loaded history: fingerprints only, nothing is loaded."""
+        from pipelines.verify import verify
+
+        _redact_logs()
+        tables = sorted(k.asset_key.path[-1] for k in context.selected_asset_check_keys)
+        try:
+            result = verify(pendo_elt.incremental_pipeline(), resources=tables)
+        except PendoError as exc:
+            raise _failure(exc) from None
+        span = f"{result.window.start.to_iso8601_string()}..{result.window.end.to_iso8601_string()}"
+        for table in tables:
+            found = result.tables[table]
+            yield dg.AssetCheckResult(
+                asset_key=[INCREMENTAL_PREFIX, table], check_name=CHECK_NAME, passed=found.remaining == 0,
+                metadata={"buckets_checked": found.buckets_checked, "buckets_differing": found.remaining,
+                          "rows_read": found.rows_read,
+                          "range": span},
+                description=None if found.remaining == 0 else "drift: run pendo-elt verify --repair")
+
     incremental_job = dg.define_asset_job("pendo_incremental_job", selection=[pendo_incremental], tags=tags,
                                           description="The scheduled incremental run (pendo-elt run).")
     backfill_job = dg.define_asset_job("pendo_backfill_job", selection=[pendo_backfill], tags=tags,
                                        description="One day of event tables per run (pendo-elt backfill).")
+    verify_job = dg.define_asset_job("pendo_verify_job", selection=dg.AssetSelection.checks(pendo_matches_pendo),
+                                     tags=tags, description="pendo-elt verify (no repair) as asset checks.")
     schedule = dg.ScheduleDefinition(
         name="pendo_incremental_schedule", job=incremental_job,
         cron_schedule=cron or os.environ.get("PENDO_ELT_INCREMENTAL_CRON", DEFAULT_CRON),
@@ -257,7 +290,8 @@ def build_definitions(
     )
     return dg.Definitions(
         assets=[pendo_backfill, pendo_incremental],
-        jobs=[incremental_job, backfill_job],
+        asset_checks=[pendo_matches_pendo],
+        jobs=[incremental_job, backfill_job, verify_job],
         schedules=[schedule],
         resources={RESOURCE_KEY: resource},
     )

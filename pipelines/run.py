@@ -17,12 +17,15 @@ from dlt.common.pipeline import LoadInfo
 from dlt.common.storages.load_package import PackageStorage
 from dlt.pipeline.exceptions import PipelineStepFailed
 
+from pipelines import deletions
+from pipelines.bucket_state import write_bucket_state
 from pipelines.lock import PipelineLock
 from sources.pendo import pendo_source
 from sources.pendo.config import validate_resources
 from sources.pendo.errors import ConfigError, PendoError
 from sources.pendo.memory import release_memory
 from sources.pendo.settings import DEFAULT_RESOURCES, ROLLUP_SOURCES, SINGLE_EVENT_SOURCES, TOMBSTONE_COLUMN
+from sources.pendo.settle import SyncStats
 
 logger = logging.getLogger("pendo_elt")
 
@@ -54,10 +57,25 @@ class RunSummary:
     """What one run loaded, per table, for the closing summary."""
 
     rows: dict[str, int] = field(default_factory=dict)
+    deletions: deletions.DeletionReport | None = None  # when this run reconciled deletions (see pipelines/deletions)
     seconds: float = 0.0
     table_seconds: dict[str, float] = field(default_factory=dict)  # extraction time per resource
     load_info: LoadInfo | None = None
     skipped_chunks: int = 0
+    sync: SyncStats = field(default_factory=SyncStats)  # verification counters per event table
+    requests: int = 0  # HTTP requests sent to Pendo
+    fingerprint_rows: int = 0  # rows of fingerprint answers read from Pendo
+    rows_deleted: int = 0  # warehouse rows the bucket replacements deleted (the loaded rows replace them)
+
+    @property
+    def data_rows(self) -> int:
+        """Rows read from Pendo for data (every table; delete markers excluded)."""
+        return sum(self.rows.values())
+
+    @property
+    def rows_rewritten(self) -> int:
+        """Event-table rows the warehouse rewrote: inserted plus deleted by replacement."""
+        return sum(self.rows.get(t, 0) for t in BACKFILL_RESOURCES) + self.rows_deleted
 
     def add(self, other: RunSummary) -> None:
         for table, count in other.rows.items():
@@ -65,6 +83,9 @@ class RunSummary:
         for table, seconds in other.table_seconds.items():
             self.table_seconds[table] = self.table_seconds.get(table, 0.0) + seconds
         self.seconds += other.seconds
+        self.requests += other.requests
+        self.fingerprint_rows += other.fingerprint_rows
+        self.rows_deleted += other.rows_deleted
 
 
 def make_pipeline(
@@ -106,13 +127,18 @@ def run(
 ) -> RunSummary:
     """Extract, normalize and load under the pipeline lock; raise the user-facing error on failure."""
     names = validate_resources(list(resources) if resources else list(DEFAULT_RESOURCES))
+    every_hours = source_args.pop(deletions.SETTING, None)  # not a pendo_source argument
     with PipelineLock(pipeline.pipelines_dir, pipeline.pipeline_name):
-        return _run_locked(pipeline, names, full_refresh, source_args)
+        summary = _run_locked(pipeline, names, full_refresh, source_args)
+        if deletions.PEOPLE_TABLES & set(names):  # after the load, so today's visitors are in the warehouse
+            summary.deletions = deletions.reconcile_if_due(pipeline, source_args, every_hours)
+        return summary
 
 
 def _run_locked(pipeline: dlt.Pipeline, names: Sequence[str], full_refresh: bool, source_args: dict) -> RunSummary:
     started = time.monotonic()
-    source = pendo_source(**source_args).with_resources(*names)
+    stats = SyncStats()
+    source = pendo_source(**source_args, sync_stats=stats).with_resources(*names)
     meter = _RowMeter()
     destination = _destination_name(pipeline)
     _choose_load_workers(destination)
@@ -130,7 +156,10 @@ def _run_locked(pipeline: dlt.Pipeline, names: Sequence[str], full_refresh: bool
         )
     except PipelineStepFailed as exc:
         raise unwrap(exc) from None
-    summary = RunSummary(seconds=time.monotonic() - started, load_info=info)
+    period = pipeline.state.get("sources", {}).get("pendo", {}).get("period", "day")
+    write_bucket_state(pipeline, period, stats.buckets)
+    summary = RunSummary(seconds=time.monotonic() - started, load_info=info, sync=stats, requests=stats.requests_sent,
+                         fingerprint_rows=stats.fingerprint_rows, rows_deleted=stats.rows_replaced)
     trace = pipeline.last_trace
     if trace and trace.last_normalize_info:
         summary.rows = {t: n for t, n in trace.last_normalize_info.row_counts.items() if not t.startswith("_dlt")}

@@ -185,6 +185,8 @@ class PendoHandler(BaseHTTPRequestHandler):
             if route == "retag" and method == "POST":
                 ds.retag(payload["day"], payload.get("source", "pageEvents"))
                 return {"retagged": payload["day"], "source": payload.get("source", "pageEvents")}
+            if route in REWRITE_ROUTES and method == "POST":
+                return _rewrite(ds, route, payload)
             if route == "metadata-field" and method == "POST":
                 ds.add_metadata_field(payload["kind"], payload["name"], payload["type"])
                 return {"added": payload}
@@ -324,6 +326,25 @@ def _truth(ds: Dataset, table: str, query: dict) -> list[dict]:
         return ds.truth(table, **kwargs)
     except (KeyError, ValueError) as exc:
         raise _Reply(400, f"bad truth request: {exc}") from None
+
+
+REWRITE_ROUTES = ("late", "rule-edit", "delete-visitor", "delete-account")
+
+
+def _rewrite(ds: Dataset, route: str, payload: dict) -> dict:
+    """The control calls that rewrite the past (see simulator/data/rewrite_calls.py)."""
+    try:
+        if route == "late":
+            return ds.late(payload["day"], int(payload.get("visitors", 20)))
+        if route == "rule-edit":
+            return ds.rule_edit(payload["kind"], payload.get("id"))
+        if route == "delete-visitor":
+            return ds.delete_visitor(payload["visitor_id"])
+        return ds.delete_account(payload["account_id"])
+    except KeyError as exc:
+        raise _Reply(400, f"/_sim/{route} needs {exc}") from None
+    except (TypeError, ValueError) as exc:
+        raise _Reply(400, f"/_sim/{route}: {exc}") from None
 
 
 def _retry_after(seconds: float) -> str:

@@ -120,6 +120,20 @@ class SimulatorProcess:
     def retag(self, day: str, source: str = "pageEvents") -> dict:
         return self.control("POST", "retag", {"day": day, "source": source})
 
+    def late(self, day: str, visitors: int = 20) -> dict:
+        """Late activity for a local day of the served history, visible from now on: ``{"day", "rows"}``."""
+        return self.control("POST", "late", {"day": day, "visitors": visitors})
+
+    def rule_edit(self, kind: str, id: str | None = None) -> dict:  # noqa: A002 - the route's field name
+        """Reprocess a page's/feature's/tracktype's lifetime: ``{"kind", "id", "moved_to", "days_changed"}``."""
+        return self.control("POST", "rule-edit", {"kind": kind, "id": id})
+
+    def delete_visitor(self, visitor_id: str) -> dict:
+        return self.control("POST", "delete-visitor", {"visitor_id": visitor_id})
+
+    def delete_account(self, account_id: str) -> dict:
+        return self.control("POST", "delete-account", {"account_id": account_id})
+
     def add_metadata_field(self, kind: str, name: str, type_: str) -> dict:
         return self.control("POST", "metadata-field", {"kind": kind, "name": name, "type": type_})
 

@@ -13,9 +13,10 @@ import copy
 from bisect import bisect_left
 from collections.abc import Iterator
 
+from . import rewrites
 from .catalog import Catalog
 from .clock import Clock
-from .daycache import DEFAULT_CACHE_MB, MB, DayCache
+from .daycache import DEFAULT_CACHE_MB, GUIDE_EVENT_BYTES, HOUR_ROW_BYTES, MB, SESSION_BYTES, DayCache
 from .guide_activity import day_guide_events
 from .people import People
 from .rollups import ROLLUPS, HourRow, hour_rows, shapes, sum_rows, to_dict
@@ -25,23 +26,24 @@ from .sessions import Session, day_sessions
 
 RETAGGABLE = ("pageEvents", "featureEvents", "trackEvents")
 
-# Approximate bytes per generated item (tracemalloc, large scale); they only size the cache budget.
-SESSION_BYTES, HOUR_ROW_BYTES, GUIDE_EVENT_BYTES = 330, 220, 700
 INDEX_KEY_BYTES, INDEX_ROW_BYTES = 140, 10
 
 
 class Activity:
-    """Generated days of one subscription. ``revisions`` is the only state a control call changes."""
+    """Generated days of one subscription. ``revisions`` and ``rewrites`` (late data, rule edits,
+    deletions: see rewrites.py) are the only state control calls change."""
 
     def __init__(self, seed: int, scale: str, spec: ScaleSpec, clock: Clock, catalog: Catalog,
                  people: People, data_start: int, cache_mb: float = DEFAULT_CACHE_MB) -> None:
         self.seed, self.scale, self.spec, self.clock = seed, scale, spec, clock
         self.catalog = catalog
+        self.people = people
         self.data_start = data_start
         # donotprocess visitors are never tracked; the rest can be active from the day after creation
         self.pool = sorted((p for p in people.visitors if not p.donotprocess), key=lambda p: p.created)
         self.pool_created = [p.created for p in self.pool]
         self.revisions: dict[tuple[str, str], int] = {}
+        self.rewrites = rewrites.Rewrites()
         self.shapes = shapes(spec.pages_per_hour)
         self.by_app = {"pageEvents": catalog.pages_by_app, "featureEvents": catalog.features_by_app,
                        "trackEvents": catalog.tracks_by_app}
@@ -56,6 +58,7 @@ class Activity:
         """
         view = copy.copy(self)
         view.revisions = dict(self.revisions)
+        view.rewrites = self.rewrites.copy()
         return view
 
     def retag(self, source: str, day: str) -> None:
@@ -78,21 +81,26 @@ class Activity:
                             [self.clock.hour_of_day(h) for h in hours], self.catalog.servers)
 
     def hour_rows(self, source: str, day: str) -> list[HourRow]:
+        """All activity of a rollup source on a day (what ``events`` sums), rewrites included."""
         rev = self.revisions.get((source, day), 0)
-        return self.cache.get((source, day, rev), lambda: hour_rows(
+        return rewrites.activity_rows(self, source, day, lambda: self.cache.get((source, day, rev), lambda: hour_rows(
             rng(self.seed, self.scale, source, day, rev), self.sessions(day), self.by_app[source],
-            self.shapes[source]), lambda v: HOUR_ROW_BYTES * len(v))
+            self.shapes[source]), lambda v: HOUR_ROW_BYTES * len(v)))
+
+    def tagged_rows(self, source: str, day: str) -> list[HourRow]:
+        """The rows a rollup source serves: ``hour_rows`` as attributed by the current tag rules."""
+        return rewrites.tagged_rows(self, source, day)
 
     def guide_events(self, day: str) -> tuple[list[dict], list[dict]]:
-        return self.cache.get(("guides", day), lambda: day_guide_events(
+        return rewrites.guide_events(self, day, lambda: self.cache.get(("guides", day), lambda: day_guide_events(
             rng(self.seed, self.scale, "guideEvents", day), self.sessions(day), self.catalog.guides_by_app,
-            self.spec.guide_share, self.clock.day_end(day)), lambda v: GUIDE_EVENT_BYTES * (len(v[0]) + len(v[1])))
+            self.spec.guide_share, self.clock.day_end(day)), lambda v: GUIDE_EVENT_BYTES * (len(v[0]) + len(v[1]))))
 
     def by_visitor(self, source: str, day: str) -> dict[str, list]:
         """Rows of one day keyed by visitor, for the per-visitor history endpoint."""
         def build() -> dict[str, list]:
             if source in ROLLUPS:
-                rows, at = self.hour_rows(source, day), (lambda row: row[1])
+                rows, at = self.tagged_rows(source, day), (lambda row: row[1])
             else:
                 rows, at = self.guide_events(day)[0], (lambda e: e["visitorId"])
             index: dict[str, list] = {}
@@ -100,7 +108,7 @@ class Activity:
                 index.setdefault(at(row), []).append(row)
             return index
         rev = self.revisions.get((source, day), 0)
-        return self.cache.get(("index", source, day, rev), build, _index_bytes)
+        return self.cache.get(("index", source, day, rev, *self.rewrites.stamp(source, day)), build, _index_bytes)
 
     def served_days(self, first_ms: int, end_ms: int, cutoff: int) -> Iterator[tuple[str, int]]:
         """(day, day start) of the generated days overlapping [first_ms, end_ms) that hold anything visible."""
@@ -113,6 +121,7 @@ class Activity:
     def rollup_rows(self, source: str, period: str, first_ms: int, end_ms: int, apps: frozenset[int],
                     cutoff: int) -> Iterator[dict]:
         sources = ROLLUPS if source == "events" else (source,)
+        rows_of = self.hour_rows if source == "events" else self.tagged_rows  # events are not tagged
         extras, by_hour = self.extras[source], period == "hour"
         for day, start in self.served_days(first_ms, end_ms, cutoff):
             if not by_hour and start < first_ms:
@@ -120,7 +129,7 @@ class Activity:
             lo, hi = (first_ms, end_ms) if by_hour else (start, self.clock.day_end(day))
             groups: dict[tuple, list[int]] = {}
             for s in sources:
-                sum_rows(self.hour_rows(s, day), cutoff, apps, lo, hi, by_hour, source != "events", groups)
+                sum_rows(rows_of(s, day), cutoff, apps, lo, hi, by_hour, source != "events", groups)
             if not by_hour:
                 for dims, agg in groups.items():
                     yield to_dict(source, period, start, dims, agg, extras)

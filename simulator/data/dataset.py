@@ -1,7 +1,8 @@
 """The deterministic Pendo subscription the simulator serves, and its ground truth.
 
 Everything derives from (seed, scale, the initial clock): same inputs, byte-identical rows. The clock
-can be moved and history can be changed (re-tagging, new metadata fields); ``truth`` always answers
+can be moved and history can be changed (re-tagging, new metadata fields, late data, rule edits,
+deletions: see rewrite_calls.py); ``truth`` always answers
 with exactly what the API would serve at the current clock.
 """
 
@@ -16,6 +17,7 @@ from zoneinfo import ZoneInfoNotFoundError
 
 import orjson
 
+from . import rewrite_calls
 from .activity import RETAGGABLE, Activity
 from .catalog import build_catalog
 from .clock import Clock, add_days
@@ -82,8 +84,8 @@ class Dataset:
         self.feature_page = {f["id"]: f["pageId"] for f in self.catalog.features}
 
     def snapshot(self) -> Dataset:
-        """A frozen copy of everything a control call can change (clock, lag, revisions, metadata
-        fields) that shares the immutable subscription and the day cache.
+        """A frozen copy of everything a control call can change (clock, lag, revisions, rewrites,
+        metadata fields) that shares the immutable subscription and the day cache.
 
         The server takes one under its lock and answers from it without the lock, so an answer
         reflects exactly one state even while the control surface changes the live dataset.
@@ -118,7 +120,7 @@ class Dataset:
     # --- REST objects -------------------------------------------------------------------------------
     def entities(self, kind: str) -> list[dict]:
         _check(kind, ENTITY_KINDS, "entity kind")
-        return _copy(self.catalog.kind(kind))
+        return rewrite_calls.patch_entities(self, kind, _copy(self.catalog.kind(kind)))
 
     def metadata_schema(self, kind: str) -> dict:
         _check(kind, KINDS, "metadata kind")
@@ -132,7 +134,9 @@ class Dataset:
 
     def _record(self, kind: str, record_id: str) -> dict | None:
         p = self.people.by_id.get((kind, record_id))
-        return None if p is None else self.meta.record(kind, p, self.cutoff_ms)
+        if p is None or rewrite_calls.is_deleted(self, kind, record_id):
+            return None
+        return self.meta.record(kind, p, self.cutoff_ms)
 
     def visitor_history(self, visitor_id: str, start_ms: int) -> list[dict]:
         if self.visitor(visitor_id) is None:
@@ -155,9 +159,11 @@ class Dataset:
         kind, id_key = ("visitor", "visitorId") if source == "visitors" else ("account", "accountId")
         people = self.people.visitors if kind == "visitor" else self.people.accounts
         cutoff = self.cutoff_ms
+        rw = self.activity.rewrites
+        deleted = rw.deleted_visitors if kind == "visitor" else rw.deleted_accounts
         for p in people:
             v = p.version_at(cutoff)
-            if v >= 0:
+            if v >= 0 and p.id not in deleted:
                 yield {id_key: p.id, "metadata": self.meta.metadata(kind, p, v)}
 
     def event_rows(self, source: str, period: str, first_ms: int, end_ms: int,
@@ -185,6 +191,20 @@ class Dataset:
         """Re-tag history: that local day's rows of ``source`` (and so its ``events``) are rebuilt."""
         _check(source, RETAGGABLE, "retaggable source")
         self.activity.retag(source, date.fromisoformat(day).isoformat())
+
+    def late(self, day: str, visitors: int = 20) -> dict:
+        """Late activity arriving now for a past (or the current) local day; each call adds a batch."""
+        return rewrite_calls.add_late(self, day, visitors)
+
+    def rule_edit(self, kind: str, entity_id: str | None = None) -> dict:
+        """A page's, feature's or track type's whole history reprocessed under an edited rule."""
+        return rewrite_calls.rule_edit(self, kind, entity_id)
+
+    def delete_visitor(self, visitor_id: str) -> dict:
+        return rewrite_calls.delete_visitor(self, visitor_id)
+
+    def delete_account(self, account_id: str) -> dict:
+        return rewrite_calls.delete_account(self, account_id)
 
     def add_metadata_field(self, kind: str, name: str, type_: str) -> None:
         """A new custom field: in the schema at once; every identified record gets a value and its

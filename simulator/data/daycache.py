@@ -21,6 +21,8 @@ T = TypeVar("T")
 MB = 1 << 20
 DEFAULT_CACHE_MB = 512
 ENTRY_BYTES = 256  # the key, the entry and an empty value: so that empty days count too
+# Approximate bytes per generated item (tracemalloc, large scale); they only size the cache budget.
+SESSION_BYTES, HOUR_ROW_BYTES, GUIDE_EVENT_BYTES = 330, 220, 700
 
 
 class DayCache:

@@ -19,11 +19,12 @@ import pendulum
 from dlt.sources import DltResource
 
 from sources.pendo import extra_resources as extra
-from sources.pendo import helpers
+from sources.pendo import helpers, sync
 from sources.pendo.client import PendoClient
 from sources.pendo.config import PendoConfig, validate
 from sources.pendo.errors import ConfigError, PendoError, PendoRequestError
 from sources.pendo.extra_resources import parse_report_ids
+from sources.pendo.repair import refuse_rows_without_entity, rows_per_bucket
 from sources.pendo.settings import (
     DEFAULT_CONCURRENCY,
     DEFAULT_LOOKBACK_DAYS,
@@ -32,10 +33,12 @@ from sources.pendo.settings import (
     DEFAULT_PERIOD,
     DEFAULT_REQUEST_TIMEOUT_S,
     DEFAULT_RESOURCES,
+    DEFAULT_SETTLE_DAYS,
     DEFAULT_START_DAYS_AGO,
     DEFAULT_TIMEZONE,
     DEFAULT_WINDOW_DAYS,
     ENTITY_ENDPOINTS,
+    ENTITY_FIELDS,
     LASTUPDATED_COLUMN,
     PEOPLE_SOURCES,
     PRODUCT_AREA_TABLES,
@@ -44,6 +47,7 @@ from sources.pendo.settings import (
     SINGLE_EVENT_SOURCES,
     TOMBSTONE_COLUMN,
 )
+from sources.pendo.settle import SyncStats
 from sources.pendo.shaping import metadata_field_rows
 from sources.pendo.windows import bucket_starts, floor_to_bucket, incremental_start, plan_windows
 
@@ -62,6 +66,7 @@ def pendo_source(
     end_date: str | None = None,
     period: str = DEFAULT_PERIOD,
     lookback_days: int = DEFAULT_LOOKBACK_DAYS,
+    settle_days: int = DEFAULT_SETTLE_DAYS,
     subscription_timezone: str = DEFAULT_TIMEZONE,
     include_anonymous_visitors: bool = False,
     window_days: int = DEFAULT_WINDOW_DAYS,
@@ -72,6 +77,9 @@ def pendo_source(
     retry_backoff_seconds: float = 1.0,
     report_ids: Any = None,
     backfill_progress: dict | None = None,
+    warehouse: Any = None,
+    sync_stats: SyncStats | None = None,
+    verify_range: tuple[int, int] | None = None,
 ) -> Sequence[DltResource]:
     """All Pendo resources; ``visitor_history`` is present but deselected (one request per visitor per day).
 
@@ -83,7 +91,9 @@ def pendo_source(
         start_date: YYYY-MM-DD where the first run starts; default 30 days before now.
         end_date: YYYY-MM-DD (exclusive); set it to backfill a closed range without touching cursors.
         period: day or hour buckets for event tables; changing it needs a full refresh.
-        lookback_days: trailing days re-extracted on every run so late and re-tagged data converge.
+        lookback_days: trailing days re-extracted whole on every run (a blanket re-read; 0 by default).
+        settle_days: days before the cursor bucket fingerprinted against Pendo on every run; only the (bucket,
+            entity) pairs that differ are re-extracted. Older buckets that matched are final.
         subscription_timezone: the Pendo subscription's time zone; day buckets follow it.
         include_anonymous_visitors: also load ``_PENDO_T_`` visitors.
         window_days: days per event query (split automatically when Pendo refuses a window).
@@ -95,10 +105,15 @@ def pendo_source(
         report_ids: saved-report ids whose rows ``report_results`` loads; none by default.
         backfill_progress: set by ``pendo-elt backfill``: ``{"key", "chunk", "total", "fresh"}`` records this
             chunk as done in the source state, committed atomically with its rows, so a rerun skips it.
+        warehouse: reads the destination's fingerprints (``pipelines.warehouse_fingerprints``); default: the
+            pipeline running this source.
+        sync_stats: filled with verification counters per table (the runner's summary reads it).
+        verify_range: set by ``pendo-elt verify --repair``: ``(start ms, end ms)``; the event tables then only
+            repair what differs from Pendo in that range, and no cursor moves.
     """
     cfg = validate(
         integration_key=integration_key, region=region, base_url=base_url, app_ids=app_ids,
-        start_date=start_date, end_date=end_date, period=period, lookback_days=lookback_days,
+        start_date=start_date, end_date=end_date, period=period, lookback_days=lookback_days, settle_days=settle_days,
         subscription_timezone=subscription_timezone, include_anonymous_visitors=include_anonymous_visitors,
         window_days=window_days, concurrency=concurrency,
         page_size=page_size, request_timeout=request_timeout, max_attempts=max_attempts,
@@ -107,14 +122,17 @@ def pendo_source(
                          max_attempts=cfg.max_attempts, backoff_base=float(retry_backoff_seconds))
     clock = _PendoClock(client)
     pool = helpers.WindowPool(cfg.concurrency)  # one bound on windows in flight for all event tables
+    lists = sync.EntityLists(client, cfg)
+    syncing = sync.Syncing(warehouse, sync_stats if sync_stats is not None else SyncStats(), lists, verify_range)
+    syncing.stats.clients.append(client)
 
-    resources: list[DltResource] = [entity_resource(client, cfg, t, e) for t, e in ENTITY_ENDPOINTS.items()]
+    resources: list[DltResource] = [entity_resource(client, cfg, t, e, lists) for t, e in ENTITY_ENDPOINTS.items()]
     resources.append(metadata_fields_resource(client))
     resources += [people_resource(client, cfg, t, *spec) for t, spec in PEOPLE_SOURCES.items()]
-    resources += [event_resource(client, cfg, clock, pool, t, s, single_events=False, progress=backfill_progress)
-                  for t, s in ROLLUP_SOURCES.items()]
-    resources += [event_resource(client, cfg, clock, pool, t, s, single_events=True, progress=backfill_progress)
-                  for t, s in SINGLE_EVENT_SOURCES.items()]
+    resources += [event_resource(client, cfg, clock, pool, t, s, single_events=False, progress=backfill_progress,
+                                 syncing=syncing) for t, s in ROLLUP_SOURCES.items()]
+    resources += [event_resource(client, cfg, clock, pool, t, s, single_events=True, progress=backfill_progress,
+                                 syncing=syncing) for t, s in SINGLE_EVENT_SOURCES.items()]
     history = visitor_history_resource(client, cfg, clock)
     history.selected = False
     resources.append(history)
@@ -126,11 +144,13 @@ def pendo_source(
     return resources
 
 
-def entity_resource(client: PendoClient, cfg: PendoConfig, table: str, endpoint: str) -> DltResource:
+def entity_resource(
+    client: PendoClient, cfg: PendoConfig, table: str, endpoint: str, lists: sync.EntityLists | None = None
+) -> DltResource:
     """Full lists on every run (they are small): replace, so an entity deleted in Pendo leaves the table."""
 
     def entities() -> Iterator[list[dict]]:
-        yield helpers.fetch_entities(client, endpoint, cfg.app_ids)
+        yield lists.get(endpoint) if lists else helpers.fetch_entities(client, endpoint, cfg.app_ids)
 
     resource = dlt.resource(entities, name=table, write_disposition="replace", primary_key="id")
     return extra.with_product_area_column(resource) if table in PRODUCT_AREA_TABLES else resource
@@ -193,31 +213,58 @@ def event_resource(
     *,
     single_events: bool,
     progress: dict | None = None,
+    syncing: sync.Syncing | None = None,
 ) -> DltResource:
-    """One query per window for all entities; a re-extracted bucket replaces that bucket's rows."""
+    """One query per window for all entities; a re-extracted (bucket, entity) replaces that pair's rows.
+
+    Before the new buckets, the unsettled ones are verified against Pendo and only what differs is re-extracted
+    (``sources.pendo.sync``).
+    """
     period = cfg.period
+    syncing = syncing or sync.Syncing(None, SyncStats(), None, None)
+    entity = ENTITY_FIELDS.get(table)
 
     def events() -> Iterator[Any]:
         state = _event_state(cfg)
         now = clock.now()
-        start, end = _event_range(cfg, state, now)
-        window_buckets = cfg.window_days * (1 if period == "day" else 24)
-        windows = plan_windows(start, end, period, cfg.timezone, window_buckets)
-        for window, pages in helpers.fetch_windows(client, table, source, windows, cfg, pool,
-                                                   single_events=single_events):
-            yield helpers.tombstones(window, period, cfg.timezone, arrow=not single_events)
-            yield from pages
-            if not cfg.backfill and not clock.guessed:
+        ctx = sync.Context(client, cfg, syncing.warehouse(), syncing.stats, table, source, now)
+        if syncing.verify_range is not None:
+            start_ms, end_ms = syncing.verify_range
+            end_ms = min(end_ms, int(now.timestamp() * 1000))
+            jobs = sync.verify_jobs(ctx, sync.window_of(start_ms, end_ms, cfg)) if end_ms > start_ms else []
+        else:
+            start, end = _event_range(cfg, state, now)
+            jobs = sync.incremental_jobs(ctx, start, end, now, verified=not cfg.backfill and "cursor" in state,
+                                         changed_entities=syncing.rule_edits(table))
+        fetched = helpers.fetch_windows(client, table, source, [j.window for j in jobs], cfg, pool,
+                                        single_events=single_events, stages=[j.stages for j in jobs])
+        extracted_at = pendulum.now("UTC")
+        for job, (window, pages) in zip(jobs, fetched, strict=True):
+            if len(job.tombstones):
+                yield job.tombstones
+            counts: dict[int, int] = {}
+            for page in pages:
+                refuse_rows_without_entity(table, page)
+                for bucket, n in rows_per_bucket(page, period).items():
+                    counts[bucket] = counts.get(bucket, 0) + n
+                yield page
+            for bucket in bucket_starts(window, period, cfg.timezone):
+                ms = int(bucket.timestamp() * 1000)
+                whole = {"rows": counts.get(ms, 0)} if job.stages is None else {}
+                syncing.stats.record(table, ms, extracted_at=extracted_at, final=False, **whole)
+            if job.advances_cursor and not clock.guessed:
                 state["cursor"] = min(bucket_starts(window, period, cfg.timezone)[-1],
                                       floor_to_bucket(now, period, cfg.timezone)).to_iso8601_string()
         if progress:
             record_backfill_chunk(progress)
 
+    # Entity tables replace (bucket, entity) pairs; a dataset loaded when the key was the bucket alone keeps working
+    # (the key only widens: every bucket replacement now marks each pair the warehouse holds).
     return dlt.resource(
         events,
         name=table,
         write_disposition={"disposition": "merge", "strategy": "delete-insert"},
-        merge_key=period,
+        merge_key=(period, entity[1]) if entity else period,
         columns={
             period: {"data_type": "timestamp", "nullable": False},
             TOMBSTONE_COLUMN: {"data_type": "bool", "hard_delete": True},

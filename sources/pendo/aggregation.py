@@ -89,8 +89,9 @@ def rollup_body(
     tz: str,
     app_ids: list[int] | None,
     request_id: str | None = None,
+    stages: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """One query for ALL entities of an event source in the window.
+    """One query for ALL entities of an event source in the window (or those ``stages`` filter in).
 
     Works for rollups (``events``, ``pageEvents``, ``featureEvents``, ``trackEvents``: one row
     per entity x visitor x ... x bucket) and for single events (``guideEvents``,
@@ -103,7 +104,8 @@ def rollup_body(
                 source: {"appId": app_id_param(app_ids)},
                 "timeSeries": time_series(period, window, tz),
             }
-        }
+        },
+        *(stages or []),
     ]
     return envelope(pipeline, request_id or f"pendo-elt:{source}:{window}")
 

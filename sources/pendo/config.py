@@ -29,6 +29,7 @@ class PendoConfig:
     end_date: pendulum.DateTime | None
     period: str
     lookback_days: int
+    settle_days: int
     timezone: str
     include_anonymous_visitors: bool
     window_days: int
@@ -147,6 +148,7 @@ def validate(
     end_date: Any,
     period: Any,
     lookback_days: Any,
+    settle_days: Any = 10,
     subscription_timezone: Any,
     include_anonymous_visitors: Any,
     window_days: Any,
@@ -187,6 +189,7 @@ def validate(
         end_date=end,
         period=period,
         lookback_days=_int("lookback_days", lookback_days, 0, 180),
+        settle_days=_int("settle_days", settle_days, 0, 180),
         timezone=str(subscription_timezone),
         include_anonymous_visitors=_bool("include_anonymous_visitors", include_anonymous_visitors),
         window_days=_int("window_days", window_days, 1, 31),

@@ -158,29 +158,33 @@ def fetch_windows(
     pool: WindowPool,
     *,
     single_events: bool,
+    stages: list[list[dict] | None] | None = None,
 ) -> Iterator[tuple[Window, Iterator[Page]]]:
     """Each window with its complete rows, in order, while the next windows are already being fetched.
 
     Up to ``cfg.concurrency`` windows of this table are queued on the source's shared ``pool``, so network and
     Pendo's work overlap with loading. A worker converts its answer (rollups to Arrow tables, single events to
-    shaped dicts) before it hands it over, so a window waiting to be loaded is compact.
+    shaped dicts) before it hands it over, so a window waiting to be loaded is compact. ``stages[i]`` are extra
+    pipeline stages for ``windows[i]`` (an entity filter for a repair).
     """
+    extra = list(stages) if stages is not None else [None] * len(windows)
 
-    def fetch(window: Window) -> list[Iterable[Page]]:
+    def fetch(window: Window, more: list[dict] | None) -> list[Iterable[Page]]:
         return [_part_pages(part_period, spool, cfg, single_events)
-                for part_period, _part, spool in _fetch_adaptive(client, table, source, window, cfg.period, cfg)]
+                for part_period, _part, spool in _fetch_adaptive(client, table, source, window, cfg.period, cfg,
+                                                                 more)]
 
     with pool.session() as executor:
         pending: deque[Future] = deque()
         try:
-            upcoming = iter(windows)
-            for window in itertools.islice(upcoming, cfg.concurrency):
-                pending.append(executor.submit(fetch, window))
+            upcoming = iter(zip(windows, extra, strict=True))
+            for window, more in itertools.islice(upcoming, cfg.concurrency):
+                pending.append(executor.submit(fetch, window, more))
             for window in windows:
                 parts = pending.popleft().result()
                 next_window = next(upcoming, None)
                 if next_window is not None:
-                    pending.append(executor.submit(fetch, next_window))
+                    pending.append(executor.submit(fetch, *next_window))
                 yield window, itertools.chain.from_iterable(parts)
         finally:
             for future in pending:  # windows of this table not started yet; other tables' stay queued
@@ -208,9 +212,11 @@ def _convert(part_period: str, spool: RowSpool, cfg: PendoConfig, single_events:
 
 
 def _fetch_adaptive(
-    client: PendoClient, table: str, source: str, window: Window, period: str, cfg: PendoConfig
+    client: PendoClient, table: str, source: str, window: Window, period: str, cfg: PendoConfig,
+    stages: list[dict] | None = None,
 ) -> Iterator[tuple[str, Window, RowSpool]]:
-    body = rollup_body(source, window, period, cfg.timezone, list(cfg.app_ids) if cfg.app_ids else None)
+    body = rollup_body(source, window, period, cfg.timezone, list(cfg.app_ids) if cfg.app_ids else None,
+                       stages=stages)
     try:
         yield period, window, client.aggregate(body, f"{table} {window}", splittable=True)
         return
@@ -228,14 +234,14 @@ def _fetch_adaptive(
         # sums every hour of the day together (summing each half separately would split day rows).
         day_hours = RowSpool()
         for half in halves:
-            for _, _, spool in _fetch_adaptive(client, table, source, half, "hour", cfg):
+            for _, _, spool in _fetch_adaptive(client, table, source, half, "hour", cfg, stages):
                 for page in spool.pages(PAGE_ROWS):
                     for row in page:
                         day_hours.append(row)
         yield "hour", window, day_hours
         return
     for half in halves:
-        yield from _fetch_adaptive(client, table, source, half, period, cfg)
+        yield from _fetch_adaptive(client, table, source, half, period, cfg, stages)
 
 
 def combine_hours_into_days(spool: RowSpool, tz: str) -> list[dict]:

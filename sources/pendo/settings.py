@@ -13,7 +13,8 @@ DEFAULT_REGION = "us"
 
 PERIODS = ("day", "hour")
 DEFAULT_PERIOD = "day"
-DEFAULT_LOOKBACK_DAYS = 3
+DEFAULT_LOOKBACK_DAYS = 0          # a blanket re-read; settle_days repairs only what changed
+DEFAULT_SETTLE_DAYS = 10          # Pendo's Data Sync re-sends each day ~9 days later as "finalized"
 DEFAULT_START_DAYS_AGO = 30
 DEFAULT_TIMEZONE = "UTC"
 DEFAULT_WINDOW_DAYS = 1          # one aggregation per day: what Pendo itself recommends for ETL
@@ -41,6 +42,15 @@ ROLLUP_SOURCES: dict[str, str] = {
     "page_events": "pageEvents",
     "feature_events": "featureEvents",
     "track_events": "trackEvents",
+}
+# Entity id of each event table (Pendo field, warehouse column): with the bucket, the unit that one repair
+# replaces. ``events`` has none: its buckets are replaced whole.
+ENTITY_FIELDS: dict[str, tuple[str, str]] = {
+    "page_events": ("pageId", "page_id"),
+    "feature_events": ("featureId", "feature_id"),
+    "track_events": ("trackTypeId", "track_type_id"),
+    "guide_events": ("guideId", "guide_id"),
+    "poll_events": ("pollId", "poll_id"),
 }
 # Single-event tables, selected by browserTime.
 SINGLE_EVENT_SOURCES: dict[str, str] = {

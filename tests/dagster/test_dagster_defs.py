@@ -217,3 +217,17 @@ def test_partitions_run_in_parallel_on_postgres_without_tripping_over_each_other
         with psycopg2.connect(PG) as conn, conn.cursor() as cur:
             for schema in env.schemas(f"{dataset}%"):
                 cur.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+def test_the_asset_check_on_the_event_assets_passes_and_then_fails_on_drift(env: Env) -> None:
+    assert env.incremental().success
+    def run_check() -> dict[str, bool]:
+        result = env.defs.resolve_job_def("pendo_verify_job").execute_in_process(raise_on_error=False)
+        evaluations = {e.asset_key.path[-1]: e.passed for e in result.get_asset_check_evaluations()}
+        assert set(evaluations) == EVENT_TABLES
+        return {t: evaluations[t] for t in ("page_events", "events")}
+
+    assert run_check() == {"page_events": True, "events": True}
+    day = pendulum.from_timestamp(env.sim.info()["now_ms"] / 1000, tz=env.tz).subtract(days=15).to_date_string()
+    env.sim.late(day, visitors=3)
+    assert run_check() == {"page_events": False, "events": False}

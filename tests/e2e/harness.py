@@ -126,3 +126,24 @@ def _iso_date(ms: int, tz: str) -> str:
     import pendulum
 
     return pendulum.from_timestamp(ms / 1000, tz=tz).to_date_string()
+
+
+EVENT_TABLES = ("page_events", "feature_events", "track_events", "events", "guide_events", "poll_events")
+
+
+def event_drift(
+    loader: Loader, period: str = "day", tables: tuple[str, ...] = EVENT_TABLES
+) -> dict[str, dict[str, int]]:
+    """Rows missing from or extra in each event table against ground truth, over the whole served history.
+
+    Counters compare as multisets, so a duplicated row counts as extra.
+    """
+    drift = {}
+    for table in tables:
+        if table in ENTITY_COLUMN:
+            loaded, truth = loader.rollup_rows(table, period), loader.truth_rollup_rows(table, period)
+        else:
+            loaded, truth = loader.single_event_rows(table), loader.truth_single_event_rows(table)
+        if loaded != truth:
+            drift[table] = {"missing": sum((truth - loaded).values()), "extra": sum((loaded - truth).values())}
+    return drift
