@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 export RUNTIME__DLTHUB_TELEMETRY := false
 
-.PHONY: install demo test test-all lint bench clean
+.PHONY: install demo test test-all lint bench clean browser
 
 install: $(STAMP)
 
@@ -21,11 +21,17 @@ demo: install
 # Test files run on 3 workers: most of the time goes to simulator and database subprocesses, not to our CPU.
 PYTEST := $(BIN)/python -m pytest -q -n 3 --dist loadfile
 
-test: install
+test: install browser
 	$(PYTEST) -m "not slow"
 
-test-all: install
+test-all: install browser
 	$(PYTEST)
+
+# The report test opens the page in headless Chromium (Debian's chromium package); installed once, quietly, as root.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && \
+	  (apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	  || echo "chromium missing: install Debian's chromium package (as root: make browser)"; }
 
 lint: install
 	$(BIN)/ruff check .

@@ -58,7 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="comma-separated resources to load")
     destination_options(run)
     run.add_argument("--full-refresh", action="store_true",
-                     help="drop the tables and cursors of the selected resources and reload from start_date")
+                     help="replace the dataset (all tables and cursors) with a fresh load of the selected resources "
+                          "from start_date, loaded aside and swapped in atomically")
 
     backfill = commands.add_parser("backfill", formatter_class=fmt,
                                    help="reload a closed date range without moving the incremental cursors")
@@ -95,6 +96,10 @@ def build_parser() -> argparse.ArgumentParser:
     destination_options(models)
     models.add_argument("--timezone", default=None,
                         help="calendar time zone (None: sources.pendo.subscription_timezone, else UTC)")
+    models.add_argument("--as-of", default=None, metavar="YYYY-MM-DD",
+                        help="end the marts at this day (default: the last loaded day)")
+    models.add_argument("--stitch-compat", action="store_true",
+                        help="also build tap-pendo/Stitch-named views in <dataset>_analytics_stitch")
 
     report = commands.add_parser("report", formatter_class=fmt,
                                  help="write one self-contained HTML page of charts from the marts")
@@ -273,7 +278,8 @@ def _cmd_models(args: argparse.Namespace) -> int:
     from pipelines.models import run_models
     from sources.pendo.access import configured_timezone
 
-    result = run_models(args.destination, args.dataset, timezone=args.timezone or configured_timezone())
+    result = run_models(args.destination, args.dataset, timezone=args.timezone or configured_timezone(),
+                        as_of_date=args.as_of, stitch_compat=args.stitch_compat)
     print(result.summary())
     return EXIT_OK
 

@@ -30,7 +30,12 @@ DESTINATIONS = ("duckdb", "postgres", "snowflake")
 ADAPTER_MODULES = {"duckdb": "dbt.adapters.duckdb", "postgres": "dbt.adapters.postgres",
                    "snowflake": "dbt.adapters.snowflake"}
 MARTS = ("daily_activity_visitor", "daily_activity_account", "active_users", "feature_adoption", "page_usage",
-         "guide_funnel", "nps", "retention", "account_health")
+         "guide_funnel", "nps", "retention", "account_health", "visitor_summary", "account_summary", "page_summary",
+         "feature_summary", "guide_summary", "guide_daily_metrics", "visitor_feature", "page_event_paths",
+         "feature_event_paths", "poll_responses", "nps_latest_visitor", "nps_latest_account", "visitor_frequency",
+         "product_engagement_score", "guide_lift")
+COMPAT_SUFFIX = "_stitch"  # --stitch-compat: tap-pendo/Stitch-named views in <target_schema>_stitch
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 STAGING_SUFFIX = "_staging"  # dbt's custom schema "staging" lands in <target_schema>_staging
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")  # dlt datasets are lower snake_case
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -102,6 +107,8 @@ def run_models(
     work_dir: str | Path | None = None,
     include_anonymous: bool = False,
     threads: int = 4,
+    as_of_date: str | None = None,
+    stitch_compat: bool = False,
 ) -> ModelsResult:
     """Run ``dbt build`` (models and their tests) on ``dataset`` in ``destination``.
 
@@ -116,6 +123,8 @@ def run_models(
         work_dir: dbt's target and logs (default ``./.pendo-elt/dbt/<destination>-<dataset>``).
         include_anonymous: count anonymous (``_PENDO_T_``) visitors in the marts.
         threads: dbt threads.
+        as_of_date: YYYY-MM-DD where the marts end (default: the last loaded day).
+        stitch_compat: also build the tap-pendo/Stitch compatibility views in ``<target_schema>_stitch``.
     """
     started = time.monotonic()
     if destination not in DESTINATIONS:
@@ -124,6 +133,8 @@ def run_models(
     schema = target_schema or default_target_schema(dataset)
     _check_identifier("target schema", schema)
     _check_timezone(timezone)
+    if as_of_date is not None and not _DATE.match(as_of_date):
+        raise ConfigError(f"as-of date must be YYYY-MM-DD, got {as_of_date!r}")
     _check_dbt(destination)
 
     env = _connection_env(destination, dataset, duckdb_path, postgres_credentials)
@@ -140,7 +151,13 @@ def run_models(
         "DBT_VERSION_CHECK": "false",
         "DO_NOT_TRACK": "1",
     })
-    dbt_vars = {"pendo_schema": dataset, "pendo_timezone": timezone, "pendo_include_anonymous": include_anonymous}
+    dbt_vars: dict[str, Any] = {"pendo_schema": dataset, "pendo_timezone": timezone,
+                                "pendo_include_anonymous": include_anonymous, "pendo_stitch_compat": stitch_compat}
+    if as_of_date:
+        dbt_vars["pendo_as_of_date"] = as_of_date
+    open_bucket = _open_bucket(destination, dataset, env)
+    if open_bucket:
+        dbt_vars["pendo_open_bucket"] = open_bucket
     command = [
         sys.executable, "-c", "import sys; from dbt.cli.main import cli; sys.exit(cli())",
         "--no-use-colors", "build",
@@ -165,6 +182,17 @@ def run_models(
     if proc.returncode != 0 or failed:
         raise ModelsError(_failure_line(destination, failed, output, result.log_path))
     return result
+
+
+def _open_bucket(destination: str, dataset: str, env: dict[str, str]) -> str | None:
+    """The bucket holding Pendo's clock at the last load (pipelines/load_clock.py); None where unknown."""
+    from pipelines import load_clock
+
+    if destination == "duckdb":
+        return load_clock.duckdb_open_bucket(env["PENDO_DUCKDB_PATH"], dataset)
+    if destination == "postgres":
+        return load_clock.postgres_open_bucket(env, dataset)
+    return None  # Snowflake: the models judge days by the last load time in _dlt_loads
 
 
 # --- connection ---------------------------------------------------------------------------------------
@@ -293,4 +321,4 @@ def _one_line(text: str) -> str:
 
 
 __all__ = ["run_models", "ModelsResult", "ModelsError", "NodeResult", "default_target_schema", "MARTS",
-           "PROJECT_DIR"]
+           "PROJECT_DIR", "COMPAT_SUFFIX"]

@@ -1,25 +1,36 @@
 """``pendo-elt report``: one self-contained HTML page of charts built from the marts of ``pendo-elt models``.
 
 The page needs no network to be viewed: styles are inline and every chart is an inline SVG drawn here
-(hover a point or a bar for its value: SVG ``<title>`` tooltips, no JavaScript).
+(hover a point or a bar for its value: SVG ``<title>`` tooltips, no JavaScript). Apps are named (the ``apps``
+table), headline numbers are those of the last complete day, and a day that was not over when it was loaded is
+drawn hollow and labelled "partial day". The sections for Pendo's scores live in ``pipelines/report_scores.py``.
 """
 
 from __future__ import annotations
 
-import html
-import math
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from pipelines.models import _IDENTIFIER, _dlt_credentials, _postgres_env_from_url, default_target_schema
+from pipelines.report_charts import (
+    _EMPTY,
+    NPS_COLORS,
+    PALETTE,
+    _e,
+    _fmt_int,
+    _pct,
+    grouped_bar_chart,
+    hbar_chart,
+    line_chart,
+    stacked_bar,
+)
+from pipelines.report_scores import ScoreData, load_scores, score_sections
 from sources.pendo.errors import ConfigError, PendoError
 
-PALETTE = ("#2563eb", "#f97316", "#16a34a", "#9333ea", "#dc2626", "#0891b2", "#ca8a04", "#db2777")
-NPS_COLORS = {"detractors": "#dc2626", "passives": "#9ca3af", "promoters": "#16a34a"}
 TOP_N = 10
 MAX_APPS = 4
 
@@ -112,7 +123,7 @@ def _reader(destination: str, dataset: str, duckdb_path: str | None, postgres_cr
 
 @dataclass
 class ReportData:
-    active_users: list[dict[str, Any]]
+    active_users: list[dict[str, Any]]  # per app and all apps, with app_name and day_status
     features: list[dict[str, Any]]
     pages: list[dict[str, Any]]
     funnel: list[dict[str, Any]]
@@ -120,6 +131,7 @@ class ReportData:
     nps_weekly: list[dict[str, Any]]
     retention: list[dict[str, Any]]
     accounts: list[dict[str, Any]]
+    scores: ScoreData | None = None
 
 
 def _load(query: Query, schema: str, destination: str) -> ReportData:
@@ -138,8 +150,8 @@ def _load(query: Query, schema: str, destination: str) -> ReportData:
                max(cumulative_visitors) as visitors
         from {{s}}.{table} group by {id} order by sum(num_events) desc, {id} limit {n}"""
     return ReportData(
-        active_users=run("select app_id, date_day, dau, wau, mau, stickiness, mau_window_complete "
-                         "from {s}.active_users order by app_id, date_day"),
+        active_users=run("select app_scope as app_id, app_name, is_all_apps, date_day, day_status, dau, wau, mau, "
+                         "stickiness, mau_window_complete from {s}.active_users order by app_scope, date_day"),
         features=run(usage.format(id="feature_id", name="feature_name", table="feature_adoption", n=TOP_N)),
         pages=run(usage.format(id="page_id", name="page_name", table="page_usage", n=TOP_N)),
         funnel=run("select guide_id, guide_name, step_number, step_count, step_name, seen_visitors, "
@@ -155,6 +167,7 @@ def _load(query: Query, schema: str, destination: str) -> ReportData:
         accounts=run("select account_id, activity_trend, events_last_7d, events_prior_7d, active_visitors_last_7d, "
                      "events_last_30d, last_active_date from {s}.account_health "
                      "order by events_last_30d desc, account_id limit 15"),
+        scores=load_scores(run),
     )
 
 
@@ -171,7 +184,7 @@ min-width:130px}.kpi b{display:block;font-size:22px}.kpi span{color:#64748b;font
 .grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(520px,1fr));gap:16px}
 table{border-collapse:collapse;font-size:13px}th,td{padding:4px 8px;text-align:right;border-bottom:1px solid #f1f5f9}
 th:first-child,td:first-child{text-align:left}svg{max-width:100%;height:auto;display:block}
-svg text{font-size:11px;fill:#334155}.empty{color:#94a3b8}
+svg text{font-size:11px;fill:#334155}svg text.partial{fill:#b45309;font-style:italic}.empty{color:#94a3b8}
 .legend{font-size:12px;color:#334155}.swatch{display:inline-block;width:10px;height:10px;margin:0 4px 0 12px;
 border-radius:2px}
 """
@@ -181,9 +194,14 @@ def render(data: ReportData, *, title: str, source: str) -> str:
     generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     days = sorted({r["date_day"] for r in data.active_users})
     span = f"{days[0]} to {days[-1]}" if days else "no activity loaded"
+    partial = partial_days(data)
+    if partial:
+        span += (f" · last complete day {last_complete_day(data)} · partial day {', '.join(map(str, partial))} "
+                 "(not over when loaded)")
     sections = [
         _kpis(data),
         _active_users_section(data),
+        *score_sections(data.scores),
         _usage_section(data),
         _funnel_section(data),
         _nps_section(data),
@@ -199,41 +217,60 @@ def render(data: ReportData, *, title: str, source: str) -> str:
     )
 
 
+def partial_days(data: ReportData) -> list[Any]:
+    return sorted({r["date_day"] for r in data.active_users if r.get("day_status") == "partial"})
+
+
+def last_complete_day(data: ReportData) -> Any:
+    complete = [r["date_day"] for r in data.active_users if r.get("day_status") != "partial"]
+    return max(complete) if complete else None
+
+
 def _kpis(data: ReportData) -> str:
     by_app = _by_app(data.active_users)
     cards = []
-    for app, rows in by_app.items():
-        last = rows[-1]
-        avg_stick = _mean([r["stickiness"] for r in rows if r["stickiness"] is not None and r["mau_window_complete"]])
-        cards.append(_kpi(_fmt_int(last["dau"]), f"DAU on {last['date_day']} · app {app}"))
-        cards.append(_kpi(_fmt_int(last["wau"]), f"WAU · app {app}"))
-        cards.append(_kpi(_fmt_int(last["mau"]), f"MAU · app {app}"))
-        cards.append(_kpi(_pct(avg_stick), f"avg stickiness (full windows) · app {app}"))
+    for rows in by_app.values():
+        complete = [r for r in rows if r.get("day_status") != "partial"]
+        if not complete:
+            continue
+        last, name = complete[-1], rows[0]["app_name"]
+        avg_stick = _mean([r["stickiness"] for r in complete if r["stickiness"] is not None
+                           and r["mau_window_complete"]])
+        cards.append(_kpi(_fmt_int(last["dau"]), f"DAU on {last['date_day']} · {name}"))
+        cards.append(_kpi(_fmt_int(last["wau"]), f"WAU · {name}"))
+        cards.append(_kpi(_fmt_int(last["mau"]), f"MAU · {name}"))
+        cards.append(_kpi(_pct(avg_stick), f"avg stickiness (full windows) · {name}"))
     for poll in data.nps_overall[:2]:
         label = f"NPS · {poll['guide_name'] or poll['poll_id']} · {_fmt_int(poll['responses'])} respondents"
         cards.append(_kpi(f"{float(poll['nps']):+.0f}", label))
     if not cards:
         return _section("Overview", "", "<p class=empty>No data in the marts yet.</p>")
-    return _section("Overview", "Latest day per app, and NPS over the loaded range.",
+    return _section("Overview", "The last complete day per app (a day still in progress when loaded would "
+                    "understate it), all apps together, and NPS over the loaded range.",
                     f"<div class=kpis>{''.join(cards)}</div>")
 
 
 def _active_users_section(data: ReportData) -> str:
     by_app = _by_app(data.active_users)
     charts = []
-    for app, rows in by_app.items():
+    partial = set(partial_days(data))
+    for rows in by_app.values():
         series = [(name, PALETTE[i], [(r["date_day"], float(r[key])) for r in rows])
                   for i, (name, key) in enumerate((("DAU", "dau"), ("WAU", "wau"), ("MAU", "mau")))]
-        charts.append(f"<div><h3>App {_e(app)}</h3>{line_chart(series, y_format=_fmt_int)}</div>")
+        charts.append(f"<div><h3>{_e(rows[0]['app_name'])}</h3>"
+                      f"{line_chart(series, y_format=_fmt_int, partial_x=partial)}</div>")
+    note = " Hollow points mark a partial day (loaded before it ended)." if partial else ""
     users = _section("Daily, weekly and monthly active users",
                      "Distinct identified visitors active that day, in the trailing 7 days and in the trailing "
-                     "30 days, per app.", f"<div class=grid>{''.join(charts)}</div>" if charts else _EMPTY)
-    stick_series = [(f"app {app}", PALETTE[i % len(PALETTE)],
+                     "30 days, per app and for all apps together (a visitor of two apps counts once)." + note,
+                     f"<div class=grid>{''.join(charts)}</div>" if charts else _EMPTY)
+    stick_series = [(rows[0]["app_name"], PALETTE[i % len(PALETTE)],
                      [(r["date_day"], float(r["stickiness"])) for r in rows if r["stickiness"] is not None])
-                    for i, (app, rows) in enumerate(by_app.items())]
+                    for i, rows in enumerate(by_app.values())]
     stick = _section("Stickiness (DAU / MAU)",
                      "Share of the month's active visitors who came back that day. Early days have a MAU window "
-                     "shorter than 30 days.", line_chart(stick_series, y_format=_pct, y_max=1.0, width=1080, height=260)
+                     "shorter than 30 days.", line_chart(stick_series, y_format=_pct, y_max=1.0, width=1080, height=260,
+                                                        partial_x=partial)
                      if stick_series else _EMPTY)
     return users + stick
 
@@ -339,133 +376,7 @@ def _accounts_section(data: ReportData) -> str:
                     "in the account_health mart).", table)
 
 
-# --- charts (inline SVG) --------------------------------------------------------------------------------
-def line_chart(
-    series: Sequence[tuple[str, str, Sequence[tuple[Any, float]]]],
-    *,
-    width: int = 560,
-    height: int = 240,
-    y_min: float | None = None,
-    y_max: float | None = None,
-    y_format: Callable[[float], str] = lambda v: f"{v:g}",
-    zero_line: bool = False,
-) -> str:
-    """Lines over dates (or any sortable x), with a legend and a tooltip per point."""
-    xs = sorted({x for _, _, points in series for x, _ in points})
-    values = [y for _, _, points in series for _, y in points]
-    if not xs or not values:
-        return _EMPTY
-    left, right, top, bottom = 52, 12, 12, 28
-    lo = min(values + [0.0]) if y_min is None else y_min
-    hi = max(values) if y_max is None else y_max
-    lo, hi, ticks = _nice_range(lo, hi)
-    index = {x: i for i, x in enumerate(xs)}
-    plot_w, plot_h = width - left - right, height - top - bottom
-
-    def px(x: Any) -> float:
-        return left + (plot_w * index[x] / (len(xs) - 1) if len(xs) > 1 else plot_w / 2)
-
-    def py(y: float) -> float:
-        return top + plot_h * (1 - (y - lo) / (hi - lo))
-
-    out = [f"<svg viewBox=\"0 0 {width} {height}\" width=\"{width}\" height=\"{height}\" role=\"img\">"]
-    for t in ticks:
-        out.append(f"<line x1=\"{left}\" x2=\"{width - right}\" y1=\"{py(t):.1f}\" y2=\"{py(t):.1f}\" "
-                   "stroke=\"#e2e8f0\"/>")
-        out.append(f"<text x=\"{left - 6}\" y=\"{py(t) + 4:.1f}\" text-anchor=\"end\">{_e(y_format(t))}</text>")
-    if zero_line and lo < 0 < hi:
-        out.append(f"<line x1=\"{left}\" x2=\"{width - right}\" y1=\"{py(0):.1f}\" y2=\"{py(0):.1f}\" "
-                   "stroke=\"#64748b\"/>")
-    for i in sorted({0, len(xs) - 1, *range(0, len(xs), max(1, len(xs) // 6))}):
-        if i == len(xs) - 1 or len(xs) - 1 - i >= max(1, len(xs) // 12):
-            anchor = "start" if i == 0 else "end" if i == len(xs) - 1 else "middle"
-            out.append(f"<text x=\"{px(xs[i]):.1f}\" y=\"{height - 8}\" text-anchor=\"{anchor}\">"
-                       f"{_e(_short(xs[i]))}</text>")
-    for name, color, points in series:
-        pts = sorted(points, key=lambda p: index[p[0]])
-        if not pts:
-            continue
-        path = " ".join(f"{px(x):.1f},{py(y):.1f}" for x, y in pts)
-        out.append(f"<polyline points=\"{path}\" fill=\"none\" stroke=\"{color}\" stroke-width=\"2\"/>")
-        radius = 2.5 if len(pts) <= 120 else 1.2
-        for x, y in pts:
-            out.append(f"<circle cx=\"{px(x):.1f}\" cy=\"{py(y):.1f}\" r=\"{radius}\" fill=\"{color}\">"
-                       f"<title>{_e(name)} {_e(x)}: {_e(y_format(y))}</title></circle>")
-    out.append("</svg>")
-    legend = "".join(f"<span class=swatch style=\"background:{c}\"></span>{_e(n)}" for n, c, _ in series)
-    return f"<div class=legend>{legend}</div>{''.join(out)}"
-
-
-def hbar_chart(items: Sequence[tuple[str, float, str]], *, width: int = 560) -> str:
-    """Horizontal bars, largest first as given: label, value, tooltip/annotation."""
-    if not items:
-        return _EMPTY
-    label_w, bar_h, gap = 190, 18, 6
-    height = len(items) * (bar_h + gap) + 4
-    top = max(v for _, v, _ in items) or 1.0
-    out = [f"<svg viewBox=\"0 0 {width} {height}\" width=\"{width}\" height=\"{height}\" role=\"img\">"]
-    for i, (label, value, note) in enumerate(items):
-        y = i * (bar_h + gap) + 2
-        w = (width - label_w - 150) * value / top
-        out.append(f"<text x=\"{label_w - 6}\" y=\"{y + 13}\" text-anchor=\"end\">{_e(_clip(label, 30))}"
-                   f"<title>{_e(label)}</title></text>")
-        out.append(f"<rect x=\"{label_w}\" y=\"{y}\" width=\"{max(w, 1):.1f}\" height=\"{bar_h}\" rx=\"2\" "
-                   f"fill=\"{PALETTE[0]}\"><title>{_e(label)}: {_e(note)}</title></rect>")
-        out.append(f"<text x=\"{label_w + max(w, 1) + 6:.1f}\" y=\"{y + 13}\">{_e(note)}</text>")
-    out.append("</svg>")
-    return "".join(out)
-
-
-def grouped_bar_chart(groups: Sequence[tuple[str, Sequence[tuple[str, float]]]], *, width: int = 560,
-                      height: int = 220) -> str:
-    """Vertical bars in groups (a guide's steps), one color per measure."""
-    if not groups:
-        return _EMPTY
-    left, bottom, top_pad = 40, 24, 8
-    measures = [m for m, _ in groups[0][1]]
-    top = max((v for _, bars in groups for _, v in bars), default=0) or 1.0
-    lo, hi, ticks = _nice_range(0.0, top)
-    plot_h = height - bottom - top_pad
-    group_w = (width - left - 8) / len(groups)
-    bar_w = min(28.0, (group_w - 16) / len(measures))
-    out = [f"<svg viewBox=\"0 0 {width} {height}\" width=\"{width}\" height=\"{height}\" role=\"img\">"]
-    for t in ticks:
-        y = top_pad + plot_h * (1 - t / hi)
-        out.append(f"<line x1=\"{left}\" x2=\"{width - 8}\" y1=\"{y:.1f}\" y2=\"{y:.1f}\" stroke=\"#e2e8f0\"/>"
-                   f"<text x=\"{left - 6}\" y=\"{y + 4:.1f}\" text-anchor=\"end\">{_fmt_int(t)}</text>")
-    for g, (label, bars) in enumerate(groups):
-        x0 = left + g * group_w + (group_w - bar_w * len(bars)) / 2
-        for i, (measure, value) in enumerate(bars):
-            h = plot_h * value / hi
-            out.append(f"<rect x=\"{x0 + i * bar_w:.1f}\" y=\"{top_pad + plot_h - h:.1f}\" width=\"{bar_w - 2:.1f}\" "
-                       f"height=\"{h:.1f}\" fill=\"{PALETTE[i % len(PALETTE)]}\"><title>{_e(label)} {_e(measure)}: "
-                       f"{_fmt_int(value)} visitors</title></rect>")
-        out.append(f"<text x=\"{left + g * group_w + group_w / 2:.1f}\" y=\"{height - 8}\" "
-                   f"text-anchor=\"middle\">{_e(label)}</text>")
-    out.append("</svg>")
-    legend = "".join(f"<span class=swatch style=\"background:{PALETTE[i]}\"></span>{_e(m)}"
-                     for i, m in enumerate(measures))
-    return f"<div class=legend>{legend}</div>{''.join(out)}"
-
-
-def stacked_bar(segments: Sequence[tuple[str, float, str]], *, width: int = 560, height: int = 26) -> str:
-    """One horizontal bar split into shares (NPS detractors / passives / promoters)."""
-    out = [f"<svg viewBox=\"0 0 {width} {height}\" width=\"{width}\" height=\"{height}\" role=\"img\">"]
-    x = 0.0
-    for name, share, note in segments:
-        w = width * share
-        out.append(f"<rect x=\"{x:.1f}\" y=\"0\" width=\"{w:.1f}\" height=\"{height}\" "
-                   f"fill=\"{NPS_COLORS.get(name, PALETTE[0])}\"><title>{_e(note)} ({_pct(share)})</title></rect>")
-        if w > 60:
-            out.append(f"<text x=\"{x + 6:.1f}\" y=\"{height / 2 + 4:.1f}\" style=\"fill:#fff\">{_e(name)} "
-                       f"{_pct(share)}</text>")
-        x += w
-    out.append("</svg>")
-    return "".join(out)
-
-
 # --- helpers ------------------------------------------------------------------------------------------------
-_EMPTY = "<p class=empty>No data.</p>"
 
 
 def _section(title: str, note: str, body: str) -> str:
@@ -478,47 +389,31 @@ def _kpi(value: str, label: str) -> str:
 
 
 def _by_app(rows: list[dict[str, Any]]) -> dict[Any, list[dict[str, Any]]]:
+    """The busiest apps, then all apps together (when there is more than one app)."""
     by_app: dict[Any, list[dict[str, Any]]] = defaultdict(list)
     for r in rows:
         by_app[r["app_id"]].append(r)
-    busiest = sorted(by_app, key=lambda a: -sum(float(r["dau"]) for r in by_app[a]))[:MAX_APPS]
+    apps = [a for a in by_app if not by_app[a][0].get("is_all_apps")]
+    busiest = sorted(apps, key=lambda a: -sum(float(r["dau"]) for r in by_app[a]))[:MAX_APPS]
+    if len(apps) > 1:
+        busiest += [a for a in by_app if by_app[a][0].get("is_all_apps")]
     return {app: sorted(by_app[app], key=lambda r: r["date_day"]) for app in busiest}
 
 
-def _nice_range(lo: float, hi: float) -> tuple[float, float, list[float]]:
-    if hi <= lo:
-        hi = lo + 1.0
-    raw = (hi - lo) / 4
-    magnitude = 10 ** math.floor(math.log10(raw))
-    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
-    lo = math.floor(lo / step) * step
-    hi = math.ceil(hi / step) * step
-    ticks = [lo + i * step for i in range(int(round((hi - lo) / step)) + 1)]
-    return lo, hi, ticks
 
 
 def _mean(values: list[Any]) -> float | None:
     return sum(float(v) for v in values) / len(values) if values else None
 
 
-def _pct(value: Any) -> str:
-    return "–" if value is None else f"{float(value) * 100:.0f}%"
 
 
-def _fmt_int(value: Any) -> str:
-    return "–" if value is None else f"{float(value):,.0f}"
 
 
-def _short(x: Any) -> str:
-    return x.strftime("%b %d") if isinstance(x, date) else str(x)
 
 
-def _clip(text: str, n: int) -> str:
-    return text if len(text) <= n else text[: n - 1] + "…"
 
 
-def _e(value: Any) -> str:
-    return html.escape(str(value), quote=True)
 
 
 __all__ = ["write_report", "render", "ReportError", "ReportData"]

@@ -17,9 +17,10 @@ from dlt.common.pipeline import LoadInfo
 from dlt.common.storages.load_package import PackageStorage
 from dlt.pipeline.exceptions import PipelineStepFailed
 
-from pipelines import deletions
+from pipelines import deletions, refresh
 from pipelines.bucket_state import write_bucket_state
 from pipelines.lock import PipelineLock
+from pipelines.packages import packages_to_keep, prune_completed_packages
 from sources.pendo import pendo_source
 from sources.pendo.config import validate_resources
 from sources.pendo.errors import ConfigError, PendoError
@@ -129,7 +130,11 @@ def run(
     names = validate_resources(list(resources) if resources else list(DEFAULT_RESOURCES))
     every_hours = source_args.pop(deletions.SETTING, None)  # not a pendo_source argument
     with PipelineLock(pipeline.pipelines_dir, pipeline.pipeline_name):
-        summary = _run_locked(pipeline, names, full_refresh, source_args)
+        if full_refresh and refresh.is_atomic(pipeline):  # loaded aside, swapped in: a kill never leaves half
+            summary = refresh.full_refresh(pipeline, lambda aside: _run_locked(aside, names, False, source_args))
+        else:
+            refresh.recover(pipeline)
+            summary = _run_locked(pipeline, names, full_refresh, source_args)
         if deletions.PEOPLE_TABLES & set(names):  # after the load, so today's visitors are in the warehouse
             summary.deletions = deletions.reconcile_if_due(pipeline, source_args, every_hours)
         return summary
@@ -137,6 +142,7 @@ def run(
 
 def _run_locked(pipeline: dlt.Pipeline, names: Sequence[str], full_refresh: bool, source_args: dict) -> RunSummary:
     started = time.monotonic()
+    keep_packages = packages_to_keep()  # a bad setting is refused before anything runs
     stats = SyncStats()
     source = pendo_source(**source_args, sync_stats=stats).with_resources(*names)
     meter = _RowMeter()
@@ -156,6 +162,7 @@ def _run_locked(pipeline: dlt.Pipeline, names: Sequence[str], full_refresh: bool
         )
     except PipelineStepFailed as exc:
         raise unwrap(exc) from None
+    prune_completed_packages(pipeline, keep_packages)
     period = pipeline.state.get("sources", {}).get("pendo", {}).get("period", "day")
     write_bucket_state(pipeline, period, stats.buckets)
     summary = RunSummary(seconds=time.monotonic() - started, load_info=info, sync=stats, requests=stats.requests_sent,
@@ -282,6 +289,7 @@ def backfill(
     key = f"{first}..{last}:{','.join(sorted(names))}"
     total = RunSummary()
     with PipelineLock(pipeline.pipelines_dir, pipeline.pipeline_name):
+        refresh.recover(pipeline)
         done = _backfill_done(pipeline, key)
         fresh = done is None
         for chunk_start, chunk_end in chunks:

@@ -37,3 +37,21 @@ def make_sim() -> Iterator[Callable[..., SimulatorProcess]]:
     yield factory
     for sim in started:
         sim.stop()
+
+
+# --- one directory shared by every xdist worker of a run (tests/models builds its warehouse there once) ------
+SHARED_DIR_ENV = "PENDO_TESTS_SHARED_DIR"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not hasattr(config, "workerinput"):  # the controller, before it starts workers: they inherit the variable
+        import tempfile
+
+        os.environ[SHARED_DIR_ENV] = tempfile.mkdtemp(prefix="pendo-tests-shared-")
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    if not hasattr(session.config, "workerinput") and os.environ.get(SHARED_DIR_ENV):
+        from tests.models.shared_build import release_shared
+
+        release_shared(os.environ.pop(SHARED_DIR_ENV))

@@ -92,6 +92,7 @@ select
     {{ pendo_is_anonymous('visitor_id') }} as is_anonymous
 from ranked
 where row_rank = 1
+    and {{ pendo_as_of_filter(pendo_local_date('bucket_start')) }}
 {%- endmacro %}
 
 {#- Staging of an object list (pages, features, track types, guides): the latest version of each id. -#}
@@ -158,7 +159,9 @@ from ranked
 where row_rank = 1
 {%- endmacro %}
 
-{#- A usage mart per day for one kind of tagged thing (feature, page): one row per id and day with usage. -#}
+{#- A usage mart per day for one kind of tagged thing (feature, page): one row per id and day with usage.
+    Shares of the day (as dbt_pendo's daily metrics): share_of_day_events = this thing's events / all events of
+    this kind in its app that day; share_of_day_visitors = its visitors / the app's active visitors that day. -#}
 {% macro pendo_usage_mart(events_model, catalog_model, id_column, name_alias) -%}
 with usage as (
     select *
@@ -170,12 +173,19 @@ daily as (
     select
         {{ id_column }},
         activity_date,
+        max(app_id) as event_app_id,
         cast(count(distinct visitor_id) as bigint) as visitors,
         cast(count(distinct account_id) as bigint) as accounts,
         cast(sum(num_events) as bigint) as num_events,
         cast(sum(num_minutes) as bigint) as num_minutes
     from usage
     group by {{ id_column }}, activity_date
+),
+
+app_day_visitors as (
+    select app_id, activity_date, cast(count(distinct visitor_id) as bigint) as app_visitors
+    from {{ ref('int_pendo__visitor_app_days') }}
+    group by app_id, activity_date
 ),
 
 first_use as (
@@ -193,8 +203,11 @@ first_use_daily as (
 select
     daily.{{ id_column }},
     catalog.name as {{ name_alias }},
-    catalog.app_id,
+    coalesce(catalog.app_id, daily.event_app_id) as app_id,
+    apps.app_name,
     daily.activity_date as date_day,
+    calendar.day_status,
+    calendar.is_complete_day,
     daily.visitors,
     daily.accounts,
     daily.num_events,
@@ -204,11 +217,21 @@ select
     cast(sum(coalesce(first_use_daily.first_time_visitors, 0)) over (
         partition by daily.{{ id_column }} order by daily.activity_date
         rows between unbounded preceding and current row
-    ) as bigint) as cumulative_visitors
+    ) as bigint) as cumulative_visitors,
+    {{ pendo_ratio('daily.num_events', 'sum(daily.num_events) over (partition by daily.event_app_id, daily.activity_date)') }}
+        as share_of_day_events,
+    {{ pendo_ratio('daily.visitors', 'app_day_visitors.app_visitors') }} as share_of_day_visitors
 from daily
 left join first_use_daily
     on first_use_daily.{{ id_column }} = daily.{{ id_column }}
     and first_use_daily.activity_date = daily.activity_date
 left join {{ ref(catalog_model) }} as catalog
     on catalog.{{ id_column }} = daily.{{ id_column }}
+left join app_day_visitors
+    on app_day_visitors.app_id = daily.event_app_id
+    and app_day_visitors.activity_date = daily.activity_date
+left join {{ ref('int_pendo__apps') }} as apps
+    on apps.app_id = coalesce(catalog.app_id, daily.event_app_id)
+left join {{ ref('int_pendo__calendar') }} as calendar
+    on calendar.date_day = daily.activity_date
 {%- endmacro %}

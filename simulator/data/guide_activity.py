@@ -1,15 +1,17 @@
 """Single-event sources: guideEvents and pollEvents.
 
 A session may show one public guide of its app; the visitor then walks a plausible funnel (seen,
-maybe a poll answer or a click, then advanced / dismissed / snoozed / timed out per step). Events
-stay inside the local day they were generated for, so a day can be rebuilt on its own.
+maybe a poll answer or a click, then advanced / dismissed / snoozed / timed out per step). A visitor in
+the control group of a guide that has one gets ``guideNotSeen`` and nothing else. Events stay inside the
+local day they were generated for, so a day can be rebuilt on its own.
 """
 
 from __future__ import annotations
 
 import random
+import zlib
 
-from .guides import CHOICES, GuideSpec
+from .guides import CHOICES, CONTROL_SHARE, YES_NO, GuideSpec
 from .sessions import Session
 from .vocab import FREE_TEXT
 
@@ -17,12 +19,24 @@ NPS_WEIGHTS = (2, 1, 1, 2, 2, 4, 5, 8, 14, 14, 12)
 
 
 def poll_answer(r: random.Random, poll_type: str) -> object:
-    """NPS answers are ints 0..10, free text is a string, choices are the chosen response id."""
-    if poll_type == "NumberScale":
+    """Numbers for NPSRating (0..10), NumberScale (1..5) and PositiveNegative (1 / 0); free text is a string;
+    MultipleChoice and YesNo answers are the chosen response id (a string such as "2")."""
+    if poll_type == "NPSRating":
         return r.choices(range(11), weights=NPS_WEIGHTS)[0]
+    if poll_type == "NumberScale":
+        return r.choices(range(1, 6), weights=(1, 2, 3, 5, 4))[0]
+    if poll_type == "PositiveNegative":
+        return 1 if r.random() < 0.7 else 0
     if poll_type == "FreeForm":
         return r.choice(FREE_TEXT)
+    if poll_type == "YesNo":
+        return r.choice(list(YES_NO))
     return r.choice(list(CHOICES))
+
+
+def in_control_group(visitor_id: str) -> bool:
+    """Stable per visitor, so a visitor in the control group never sees the guide on any day."""
+    return zlib.crc32(visitor_id.encode("utf-8")) % CONTROL_SHARE == 0
 
 
 def day_guide_events(r: random.Random, sessions: list[Session], guides_by_app: dict[int, list[GuideSpec]],
@@ -55,6 +69,10 @@ def walk_guide(r: random.Random, g: GuideSpec, base: dict, t: int, day_end: int,
                                   "guideStepId": step_id, "guideTimestamp": at,
                                   "loadTime": 150 + int(r.random() * 900), "type": kind} | extra)
 
+    if g.has_control_group and in_control_group(str(base["visitorId"])):
+        if t < day_end:
+            emit("guideNotSeen", g.steps[0].id, t, guideSeenReason="control")
+        return
     for idx, step in enumerate(g.steps):
         if t >= day_end:
             return

@@ -1,7 +1,10 @@
 """Guides with steps and polls, plus the compact form the guide-activity generator walks.
 
-Exactly one poll in the subscription is an NPS poll (``NumberScale`` 0..10); the other polls are
-free-text and multiple-choice so extractors meet every ``pollResponse`` shape.
+Poll types are Pendo's ``attributes.type`` values as public sources show them (Fivetran's dbt_pendo seed
+data types every NPS poll ``NPSRating``): the NPS survey is an ``NPSRating`` 0..10 poll followed by a
+``FreeForm`` "reason" poll; other guides carry ``NumberScale`` (1..5), ``MultipleChoice`` and ``YesNo``
+(choice ids), ``PositiveNegative`` (1 / 0) and ``FreeForm`` polls, so extractors meet every
+``pollResponse`` shape: numbers, text and choice ids. One guide runs a control group (``guideNotSeen``).
 """
 
 from __future__ import annotations
@@ -17,12 +20,16 @@ STATES = ("public", "public", "public", "staged", "draft", "disabled")
 LAUNCH = ("auto", "badge", "launcher", "dom", "api")
 STEP_TYPES = ("lightbox", "tooltip", "banner")
 CHOICES = {"0": "Every day", "1": "A few times a week", "2": "Weekly", "3": "Rarely"}
+YES_NO = {"0": "Yes", "1": "No"}
+NUMERIC_POLL_TYPES = frozenset({"NPSRating", "NumberScale", "PositiveNegative"})  # pollResponse is a number
+CONTROL_GUIDE_INDEX = 1  # this guide holds back a control group: guideNotSeen instead of guideSeen
+CONTROL_SHARE = 5  # one visitor in CONTROL_SHARE is in the control group (by a hash of the visitor id)
 
 
 @dataclass(frozen=True, slots=True)
 class PollSpec:
     id: str
-    type: str  # attributes.type: NumberScale | FreeForm | MultipleChoice
+    type: str  # attributes.type: NPSRating | NumberScale | FreeForm | MultipleChoice | YesNo | PositiveNegative
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +44,7 @@ class GuideSpec:
     app_id: int
     url: str
     steps: tuple[StepSpec, ...]
+    has_control_group: bool = False
 
 
 def poll_id(r: random.Random) -> str:
@@ -47,10 +55,20 @@ def make_poll(r: random.Random, kind: str) -> dict:
     attrs = {"type": kind, "display": "inline", "followUp": None, "leftLabel": "", "rightLabel": ""}
     poll = {"id": poll_id(r), "question": "", "attributes": attrs, "numericResponses": [],
             "idResponses": {}, "resetAt": 0}
-    if kind == "NumberScale":
+    if kind == "NPSRating":
         poll["question"] = "How likely are you to recommend Acme to a friend or colleague?"
         poll["numericResponses"] = list(range(11))
         attrs.update(leftLabel="Not at all likely", rightLabel="Extremely likely")
+    elif kind == "NumberScale":
+        poll["question"] = "How easy was it to build your first report?"
+        poll["numericResponses"] = list(range(1, 6))
+        attrs.update(leftLabel="Very hard", rightLabel="Very easy")
+    elif kind == "PositiveNegative":
+        poll["question"] = "Was this guide helpful?"
+        poll["numericResponses"] = [0, 1]
+    elif kind == "YesNo":
+        poll["question"] = "Would you join our beta program?"
+        poll["idResponses"] = dict(YES_NO)
     elif kind == "FreeForm":
         poll["question"] = "What is the main reason for your score?"
     else:
@@ -60,13 +78,18 @@ def make_poll(r: random.Random, kind: str) -> dict:
 
 
 def poll_kinds(i: int) -> list[list[str]]:
-    """Poll types per step for the i-th guide: guide 0 is the NPS survey, guide 2 a choice poll."""
+    """Poll types per step for the i-th guide: guide 0 is the NPS survey (score, then a free-text reason),
+    guide 1 asks thumbs up/down, guide 2 a 1..5 scale and a choice poll."""
     if i == 0:
-        return [["NumberScale"], ["FreeForm"]]
+        return [["NPSRating"], ["FreeForm"]]
+    if i == 1:
+        return [[], ["PositiveNegative"]]
     if i == 2:
-        return [[], ["MultipleChoice"]]
+        return [["NumberScale"], ["MultipleChoice"]]
     if i % 5 == 4:
         return [["FreeForm"]]
+    if i % 5 == 3:
+        return [["YesNo"]]
     return [[] for _ in range(1 + i % 3)]
 
 
@@ -126,5 +149,6 @@ def build_guides(r: random.Random, t: Times, users: list[dict], app_ids: list[in
             "stableVersionId": pendo_id(r), "steps": steps, "polls": polls,
         })
         if state == "public":
-            runtime.setdefault(app_id, []).append(GuideSpec(gid, app_id, page_url[page["id"]], tuple(specs)))
+            runtime.setdefault(app_id, []).append(GuideSpec(gid, app_id, page_url[page["id"]], tuple(specs),
+                                                            has_control_group=i == CONTROL_GUIDE_INDEX))
     return guides, runtime

@@ -20,11 +20,14 @@ from dlt.sources import DltResource
 
 from sources.pendo import extra_resources as extra
 from sources.pendo import helpers, sync
+from sources.pendo.apps import apps_resource
 from sources.pendo.client import PendoClient
 from sources.pendo.config import PendoConfig, validate
 from sources.pendo.errors import ConfigError, PendoError, PendoRequestError
 from sources.pendo.extra_resources import parse_report_ids
+from sources.pendo.event_columns import typed_events
 from sources.pendo.repair import refuse_rows_without_entity, rows_per_bucket
+from sources.pendo.scope import ScopeGuard, history_start
 from sources.pendo.settings import (
     DEFAULT_CONCURRENCY,
     DEFAULT_LOOKBACK_DAYS,
@@ -122,18 +125,20 @@ def pendo_source(
                          max_attempts=cfg.max_attempts, backoff_base=float(retry_backoff_seconds))
     clock = _PendoClock(client)
     pool = helpers.WindowPool(cfg.concurrency)  # one bound on windows in flight for all event tables
+    scope = ScopeGuard(cfg)  # a widened app_ids / include_anonymous_visitors reloads the history it adds
     lists = sync.EntityLists(client, cfg)
     syncing = sync.Syncing(warehouse, sync_stats if sync_stats is not None else SyncStats(), lists, verify_range)
     syncing.stats.clients.append(client)
 
     resources: list[DltResource] = [entity_resource(client, cfg, t, e, lists) for t, e in ENTITY_ENDPOINTS.items()]
     resources.append(metadata_fields_resource(client))
-    resources += [people_resource(client, cfg, t, *spec) for t, spec in PEOPLE_SOURCES.items()]
+    resources.append(apps_resource(client, cfg))
+    resources += [people_resource(client, cfg, t, *spec, scope=scope) for t, spec in PEOPLE_SOURCES.items()]
     resources += [event_resource(client, cfg, clock, pool, t, s, single_events=False, progress=backfill_progress,
-                                 syncing=syncing) for t, s in ROLLUP_SOURCES.items()]
+                                 syncing=syncing, scope=scope) for t, s in ROLLUP_SOURCES.items()]
     resources += [event_resource(client, cfg, clock, pool, t, s, single_events=True, progress=backfill_progress,
-                                 syncing=syncing) for t, s in SINGLE_EVENT_SOURCES.items()]
-    history = visitor_history_resource(client, cfg, clock)
+                                 syncing=syncing, scope=scope) for t, s in SINGLE_EVENT_SOURCES.items()]
+    history = visitor_history_resource(client, cfg, clock, scope=scope)
     history.selected = False
     resources.append(history)
     resources += extra.extra_resources(client, cfg, parse_report_ids(report_ids))
@@ -166,17 +171,19 @@ def metadata_fields_resource(client: PendoClient) -> DltResource:
 
 
 def people_resource(
-    client: PendoClient, cfg: PendoConfig, table: str, source: str, id_field: str, id_column: str
+    client: PendoClient, cfg: PendoConfig, table: str, source: str, id_field: str, id_column: str,
+    scope: ScopeGuard | None = None,
 ) -> DltResource:
     """Visitors/accounts merged on their id, incremental on ``metadata.auto.lastupdated``."""
 
     def people() -> Iterator[Any]:
         state = {} if cfg.backfill else dlt.current.resource_state()
+        reload = (scope or ScopeGuard(cfg)).reload(table, state, "cursor_ms")
         schema = helpers.fetch_metadata_schema(client, "visitor" if source == "visitors" else "account")
         lower = None
         if cfg.backfill:
             lower = int(cfg.start_date.timestamp() * 1000) if cfg.start_date else None
-        elif "cursor_ms" in state:
+        elif "cursor_ms" in state and not reload:
             lower = state["cursor_ms"] - cfg.lookback_days * 86_400_000
         hints = dlt.mark.make_hints(columns=_new_column_hints(table, schema.column_hints()))
         first = True
@@ -214,6 +221,7 @@ def event_resource(
     single_events: bool,
     progress: dict | None = None,
     syncing: sync.Syncing | None = None,
+    scope: ScopeGuard | None = None,
 ) -> DltResource:
     """One query per window for all entities; a re-extracted (bucket, entity) replaces that pair's rows.
 
@@ -226,6 +234,8 @@ def event_resource(
 
     def events() -> Iterator[Any]:
         state = _event_state(cfg)
+        if (scope or ScopeGuard(cfg)).reload(table, state, "cursor"):
+            state.pop("cursor")
         now = clock.now()
         ctx = sync.Context(client, cfg, syncing.warehouse(), syncing.stats, table, source, now)
         if syncing.verify_range is not None:
@@ -260,7 +270,7 @@ def event_resource(
 
     # Entity tables replace (bucket, entity) pairs; a dataset loaded when the key was the bucket alone keeps working
     # (the key only widens: every bucket replacement now marks each pair the warehouse holds).
-    return dlt.resource(
+    return typed_events(table, dlt.resource(
         events,
         name=table,
         write_disposition={"disposition": "merge", "strategy": "delete-insert"},
@@ -270,14 +280,18 @@ def event_resource(
             TOMBSTONE_COLUMN: {"data_type": "bool", "hard_delete": True},
             **({} if single_events else {f: {"data_type": "json"} for f in ("parameters", "properties")}),
         },
-    )
+    ))
 
 
-def visitor_history_resource(client: PendoClient, cfg: PendoConfig, clock: _PendoClock) -> DltResource:
+def visitor_history_resource(
+    client: PendoClient, cfg: PendoConfig, clock: _PendoClock, scope: ScopeGuard | None = None
+) -> DltResource:
     """Per-visitor activity, one GET per visitor per day (Pendo keeps about 180 days)."""
 
     def visitor_history() -> Iterator[list[dict]]:
         state = _event_state(cfg)
+        if (scope or ScopeGuard(cfg)).reload("visitor_history", state, "cursor"):
+            state.pop("cursor")
         now = clock.now()
         start, end = _event_range(cfg, state, now)
         days = [w.start for w in plan_windows(start, end, "day", cfg.timezone, 1)]
@@ -360,6 +374,8 @@ def _event_range(cfg: PendoConfig, state: dict, now: pendulum.DateTime) -> tuple
     if cfg.backfill:
         assert cfg.end_date is not None
         return start_date, min(cfg.end_date, now)
+    # a resource added to an existing dataset loads its history
+    start_date = history_start(start_date, explicit=cfg.start_date is not None)
     cursor = pendulum.parse(state["cursor"]) if "cursor" in state else None
     return incremental_start(cursor, start_date, cfg.lookback_days, cfg.period, cfg.timezone), now
 

@@ -13,9 +13,11 @@ import pendulum
 from sources.pendo.errors import ConfigError
 from sources.pendo.settings import (
     ALL_RESOURCES,
+    DEFAULT_START_DAYS_AGO,
     PERIODS,
     REGION_HOSTS,
 )
+from sources.pendo.timezones import check_whole_hour_zone
 
 
 @dataclass(frozen=True)
@@ -172,6 +174,9 @@ def validate(
     end = parse_date("end_date", end_date, str(subscription_timezone))
     if start is not None and start > now:
         raise ConfigError(f"{_key('start_date')} {start.to_date_string()} is in the future")
+    whole_hours = check_whole_hour_zone(str(subscription_timezone), start or now.subtract(days=DEFAULT_START_DAYS_AGO))
+    if whole_hours:
+        raise ConfigError(f"{_key('subscription_timezone')} {whole_hours}")
     if end is not None and start is None:
         raise ConfigError(f"{_key('end_date')} needs a start_date: a backfill is a closed range")
     if end is not None and start is not None and end <= start:

@@ -73,7 +73,8 @@ PRODUCT_AREA_TABLES = ("pages", "features")  # get a product_area_id column
 RAW_EVENT_SOURCES: dict[str, str] = {"single_events": "singleEvents"}
 
 DEFAULT_RESOURCES: tuple[str, ...] = (
-    *ENTITY_ENDPOINTS, "metadata_fields", *PEOPLE_SOURCES, *ROLLUP_SOURCES, *SINGLE_EVENT_SOURCES, *EXTRA_RESOURCES,
+    *ENTITY_ENDPOINTS, "apps", "metadata_fields", *PEOPLE_SOURCES, *ROLLUP_SOURCES, *SINGLE_EVENT_SOURCES,
+    *EXTRA_RESOURCES,
 )
 OPTIONAL_RESOURCES: tuple[str, ...] = ("visitor_history", *RAW_EVENT_SOURCES)
 ALL_RESOURCES: tuple[str, ...] = DEFAULT_RESOURCES + OPTIONAL_RESOURCES

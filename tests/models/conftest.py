@@ -1,12 +1,13 @@
 """One simulator, loaded once into DuckDB and once into Postgres; the dbt models built on both, concurrently.
 
-Session-scoped so the proof (test_marts.py) and the report tests share a single load and build.
+Built once per test run and shared by every test file and xdist worker (shared_build.py), so the proofs and the
+report tests share a single load and build.
 """
 
 from __future__ import annotations
 
+import os
 import uuid
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,8 +19,9 @@ import pytest
 from pipelines.models import ModelsResult, run_models
 from pipelines.run import make_pipeline
 from simulator.testing import SimulatorProcess
-from tests.conftest import SIM_NOW
+from tests.conftest import SHARED_DIR_ENV, SIM_NOW
 from tests.e2e.harness import Loader
+from tests.models.shared_build import shared
 from tests.models.truth import Truth
 
 PG_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -55,7 +57,9 @@ class Built:
         schema = self.result.target_schema
         if relation.startswith("stg_") or relation.startswith("int_"):
             schema = self.result.staging_schema
-        sql = f"SELECT * FROM {schema}.{relation} {where}"
+        return self.query(f"SELECT * FROM {schema}.{relation} {where}")
+
+    def query(self, sql: str) -> list[dict[str, Any]]:
         if self.destination == "duckdb":
             import duckdb
 
@@ -79,56 +83,56 @@ class Scenario:
     failure: BaseException | None  # run_models on a DuckDB file without the loaded tables
 
 
-@pytest.fixture(scope="session")
-def scenario(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scenario]:
-    """Load and build DuckDB and Postgres side by side (two threads: dlt keeps one pipeline context per thread)."""
-    workdir = tmp_path_factory.mktemp("models")
+def build_scenario(workdir: Path) -> tuple[Scenario, list[str]]:
+    """Load and build DuckDB and Postgres side by side (two threads: dlt keeps one pipeline context per thread).
+
+    Returns the scenario and the Postgres schemas it created (dropped when the test run ends)."""
+    workdir.mkdir(parents=True, exist_ok=True)
     pg_reason = postgres_unreachable()
     pg_dataset = f"pendo_models_{uuid.uuid4().hex[:8]}"
     duckdb_path = workdir / "duck" / "pendo.duckdb"
-    try:
-        with SimulatorProcess(scale="tiny", now=SIM_NOW) as sim:
-            tz = sim.info()["tz"]
+    # the dataset, dlt's merge staging dataset, the marts, the models' staging schema, the compatibility views
+    schemas = [] if pg_reason else [pg_dataset, f"{pg_dataset}_staging", f"{pg_dataset}_analytics",
+                                    f"{pg_dataset}_analytics_staging", f"{pg_dataset}_analytics_stitch"]
+    with SimulatorProcess(scale="tiny", now=SIM_NOW) as sim:
+        tz = sim.info()["tz"]
 
-            def duckdb_flow() -> Built:
-                Loader(sim, workdir / "duck").run()
-                result = run_models("duckdb", "pendo_data", duckdb_path=str(duckdb_path), timezone=tz,
-                                    work_dir=workdir / "dbt-duckdb")
-                return Built("duckdb", result, duckdb_path)
+        def duckdb_flow() -> Built:
+            Loader(sim, workdir / "duck").run()
+            result = run_models("duckdb", "pendo_data", duckdb_path=str(duckdb_path), timezone=tz,
+                                work_dir=workdir / "dbt-duckdb", stitch_compat=True)
+            return Built("duckdb", result, duckdb_path)
 
-            def postgres_flow() -> Built:
-                _PostgresLoader(sim, workdir / "pg", destination="postgres", dataset=pg_dataset).run()
-                result = run_models("postgres", pg_dataset, postgres_credentials=PG_URL, timezone=tz,
-                                    work_dir=workdir / "dbt-postgres")
-                return Built("postgres", result)
+        def postgres_flow() -> Built:
+            _PostgresLoader(sim, workdir / "pg", destination="postgres", dataset=pg_dataset).run()
+            result = run_models("postgres", pg_dataset, postgres_credentials=PG_URL, timezone=tz,
+                                work_dir=workdir / "dbt-postgres", stitch_compat=True)
+            return Built("postgres", result)
 
-            def failing_flow() -> BaseException | None:
-                """A build that must fail, run alongside the loads (it mostly waits on dbt starting up)."""
-                empty = workdir / "empty.duckdb"
-                duckdb.connect(str(empty)).close()
-                try:
-                    run_models("duckdb", "pendo_data", duckdb_path=str(empty), work_dir=workdir / "dbt-failing")
-                except Exception as exc:  # noqa: BLE001 - the test inspects whatever was raised
-                    return exc
-                return None
+        def failing_flow() -> BaseException | None:
+            """A build that must fail, run alongside the loads (it mostly waits on dbt starting up)."""
+            empty = workdir / "empty.duckdb"
+            duckdb.connect(str(empty)).close()
+            try:
+                run_models("duckdb", "pendo_data", duckdb_path=str(empty), work_dir=workdir / "dbt-failing")
+            except Exception as exc:  # noqa: BLE001 - the test inspects whatever was raised
+                return exc
+            return None
 
-            flows = {"duckdb": duckdb_flow} if pg_reason else {"duckdb": duckdb_flow, "postgres": postgres_flow}
-            with ThreadPoolExecutor(max_workers=len(flows) + 1) as pool:
-                failing = pool.submit(failing_flow)
-                futures = {name: pool.submit(flow) for name, flow in flows.items()}
-                built = {name: future.result() for name, future in futures.items()}
-                failure = failing.result()
-            truth = Truth.fetch(sim)
-        yield Scenario(truth, built, {"postgres": pg_reason} if pg_reason else {}, failure)
-    finally:
-        if pg_reason is None:
-            import psycopg2
+        flows = {"duckdb": duckdb_flow} if pg_reason else {"duckdb": duckdb_flow, "postgres": postgres_flow}
+        with ThreadPoolExecutor(max_workers=len(flows) + 1) as pool:
+            failing = pool.submit(failing_flow)
+            futures = {name: pool.submit(flow) for name, flow in flows.items()}
+            built = {name: future.result() for name, future in futures.items()}
+            failure = failing.result()
+        truth = Truth.fetch(sim)
+    return Scenario(truth, built, {"postgres": pg_reason} if pg_reason else {}, failure), schemas
 
-            with psycopg2.connect(PG_URL) as conn, conn.cursor() as cursor:
-                # the dataset, dlt's merge staging dataset, the marts and the models' staging schema
-                for schema in (pg_dataset, f"{pg_dataset}_staging", f"{pg_dataset}_analytics",
-                               f"{pg_dataset}_analytics_staging"):
-                    cursor.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+@pytest.fixture(scope="session")
+def scenario() -> Scenario:
+    """Built once per test run, whatever the number of xdist workers (tests/models/shared_build.py)."""
+    return shared(os.environ[SHARED_DIR_ENV], build_scenario)
 
 
 @pytest.fixture(params=["duckdb", "postgres"])
@@ -141,3 +145,10 @@ def built(request: pytest.FixtureRequest, scenario: Scenario) -> Built:
 @pytest.fixture
 def truth(scenario: Scenario) -> Truth:
     return scenario.truth
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The first test to ask for the warehouse waits for the whole load and build (minutes on a busy machine)."""
+    for item in items:
+        if "scenario" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.timeout(900))

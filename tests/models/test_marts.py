@@ -10,6 +10,7 @@ import pytest
 
 from pipelines.models import MARTS
 from tests.models import truth as T
+from tests.models import truth_summaries as S
 from tests.models.conftest import Built
 
 
@@ -52,6 +53,10 @@ def test_daily_activity_visitor(built: Built, truth: T.Truth) -> None:
     expected = T.daily_activity_visitor(truth)
     assert any(not active for *_, active in expected.values()), "the calendar zero-fills idle days"
     assert warehouse == expected
+    used = S.visitor_day_usage(truth)
+    assert {(r["visitor_id"], r["date_day"]): (r["pages_viewed"], r["features_clicked"]) for r in rows} == {
+        k: used.get(k, (0, 0)) for k in expected}
+    assert {r["day_status"] for r in rows} == {"partial", "unsettled", "settled"}
 
 
 def test_daily_activity_account(built: Built, truth: T.Truth) -> None:
@@ -63,7 +68,7 @@ def test_daily_activity_account(built: Built, truth: T.Truth) -> None:
 
 
 def test_active_users(built: Built, truth: T.Truth) -> None:
-    rows = built.rows("active_users")
+    rows = [r for r in built.rows("active_users") if not r["is_all_apps"]]
     expected = T.active_users(truth)
     assert {(r["app_id"], r["date_day"]): (r["dau"], r["wau"], r["mau"]) for r in rows} == expected
     assert len(rows) == len(expected)
@@ -72,6 +77,9 @@ def test_active_users(built: Built, truth: T.Truth) -> None:
         assert r["stickiness"] == approx(r["dau"] / r["mau"] if r["mau"] else None)
         assert r["mau_window_complete"] == ((r["date_day"] - first_day).days >= T.MAU_DAYS - 1)
     assert len({r["app_id"] for r in rows}) == 2, "per app"
+    names = S.app_names(truth)
+    assert {r["app_id"]: r["app_name"] for r in rows} == {app: names[app] for app in {r["app_id"] for r in rows}}
+    assert {(r["date_day"], r["day_status"]) for r in rows} == {(d, truth.day_status(d)) for d in truth.calendar}
 
 
 @pytest.mark.parametrize(("mart", "table", "id_column", "id_field"), [
@@ -87,6 +95,11 @@ def test_usage_per_day(built: Built, truth: T.Truth, mart: str, table: str, id_c
     expected = T.usage(truth, getattr(truth, table), id_field)
     assert any(v[5] > 0 for v in expected.values()) and any(v[4] > 0 for v in expected.values())
     assert warehouse == expected
+    shares = S.usage_shares(truth, getattr(truth, table), id_field)
+    for r in rows:
+        events_share, visitors_share = shares[(r[id_column], r["date_day"])]
+        assert r["share_of_day_events"] == approx(events_share), (r[id_column], r["date_day"])
+        assert r["share_of_day_visitors"] == approx(visitors_share), (r[id_column], r["date_day"])
     catalog = {e["id"]: e["name"] for e in (truth.features if id_column == "feature_id" else truth.pages)}
     name_column = "feature_name" if id_column == "feature_id" else "page_name"
     assert {r[id_column]: r[name_column] for r in rows} == {k: catalog[k] for k in {r[id_column] for r in rows}}

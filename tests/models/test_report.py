@@ -8,7 +8,13 @@ from pathlib import Path
 
 from pipelines.report import write_report
 from tests.models import truth as T
+from tests.models import truth_scores as P
+from tests.models import truth_summaries as S
 from tests.models.conftest import PG_URL, Built
+
+REPORT_SECTIONS = ("Daily, weekly and monthly active users", "Stickiness (DAU / MAU)", "Product Engagement Score",
+                   "Visitor frequency", "Guide experiments", "NPS feedback", "Top features and pages",
+                   "Guide funnels", "NPS", "Weekly retention", "Account health")
 
 
 def test_report_is_self_contained_and_shows_the_marts(built: Built, truth: T.Truth, tmp_path: Path) -> None:
@@ -21,16 +27,19 @@ def test_report_is_self_contained_and_shows_the_marts(built: Built, truth: T.Tru
     # Viewable offline: no external script, style, image or font, nothing fetched at all.
     assert not re.search(r"<script|<link|<img|<iframe|src=|href=|@import|url\(", page, re.IGNORECASE)
     assert "http://" not in page and "https://" not in page
-    for title in ("Daily, weekly and monthly active users", "Stickiness (DAU / MAU)", "Top features and pages",
-                  "Guide funnels", "NPS", "Weekly retention", "Account health"):
+    for title in REPORT_SECTIONS:
         assert f"<h2>{title}</h2>" in page
     assert page.count("<svg") >= 8
 
-    # Numbers on the page are the ground truth's.
-    last_day = truth.calendar[-1]
+    # Numbers on the page are the ground truth's; headline DAU is the last complete day's, apps by name.
+    last_day = truth.last_complete_day
+    names = S.app_names(truth)
     dau = {app: v[0] for (app, d), v in T.active_users(truth).items() if d == last_day}
     for app, value in dau.items():
-        assert f"<b>{value}</b><span>DAU on {last_day} · app {app}</span>" in page
+        assert f"<b>{value}</b><span>DAU on {last_day} · {_escape(names[app])}</span>" in page
+    all_apps = P.all_apps_active_users(truth)[last_day][0]
+    assert f"<b>{all_apps}</b><span>DAU on {last_day} · All apps</span>" in page
+    assert f"partial day {truth.open_day}" in page and "(partial day)</title>" in page
     events = Counter()
     for r in T.identified(truth.feature_events):
         events[r["featureId"]] += r["numEvents"]

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 ANON_PREFIX = "_PENDO_T_"
 WAU_DAYS, MAU_DAYS = 7, 30
+SETTLE_DAYS = 3  # models var pendo_settle_days: the loader's default lookback
 TREND_THRESHOLD = Fraction(1, 10)
 EVENT_TYPES = {"guideSeen": "seen", "guideAdvanced": "advanced", "guideDismissed": "dismissed",
                "guideSnoozed": "snoozed", "guideTimeout": "timed_out"}
@@ -35,6 +36,9 @@ class Truth:
     accounts: list[dict]
     features: list[dict] = field(default_factory=list)
     pages: list[dict] = field(default_factory=list)
+    visitors: list[dict] = field(default_factory=list)
+    apps: list[dict] = field(default_factory=list)
+    now_ms: int = 0  # Pendo's clock when the fixture loaded (the simulator's clock is fixed)
 
     @classmethod
     def fetch(cls, sim: Any) -> Truth:
@@ -49,6 +53,9 @@ class Truth:
             accounts=sim.truth("accounts"),
             features=sim.truth("features"),
             pages=sim.truth("pages"),
+            visitors=sim.truth("visitors"),
+            apps=_apps(sim),
+            now_ms=sim.info()["now_ms"],
         )
 
     # --- time ---------------------------------------------------------------------------------------------
@@ -64,6 +71,26 @@ class Truth:
         days = {self.day(r["day"]) for r in self.events}
         first, last = min(days), max(days)
         return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+
+    # --- how settled each day is ----------------------------------------------------------------------------
+    @property
+    def open_day(self) -> date:
+        """The local day that held Pendo's clock at the load: it was not over, so it is partial."""
+        return self.day(self.now_ms)
+
+    def day_status(self, d: date) -> str:
+        if d >= self.open_day:
+            return "partial"
+        return "unsettled" if d >= self.open_day - timedelta(days=SETTLE_DAYS) else "settled"
+
+    @property
+    def last_complete_day(self) -> date:
+        return max(d for d in self.calendar if self.day_status(d) != "partial")
+
+
+def _apps(sim: Any) -> list[dict]:
+    """The apps list as the API serves it (aggregation source apps): the simulator's truth for app names."""
+    return sim.aggregate([{"source": {"apps": None}}]).json()["results"]
 
 
 def identified(rows: list[dict]) -> list[dict]:
@@ -201,7 +228,7 @@ def guide_funnel(t: Truth) -> dict[tuple, dict]:
 def nps(t: Truth) -> dict[tuple, dict]:
     """(period type, poll, period start) -> responses (latest per visitor), promoters, passives, detractors, NPS."""
     nps_polls = {p["id"] for g in t.guides for p in g.get("polls", [])
-                 if p.get("attributes", {}).get("type") == "NumberScale"}
+                 if p.get("attributes", {}).get("type") == "NPSRating"}
     calendar = t.calendar
     latest: dict[tuple, tuple] = {}
     answers: dict[tuple, int] = defaultdict(int)
@@ -247,8 +274,8 @@ def retention(t: Truth) -> dict[tuple, tuple]:
 
 
 def account_health(t: Truth) -> dict[str, dict]:
-    """account -> activity windows as of the last loaded day, trend label, and custom metadata."""
-    as_of = t.calendar[-1]
+    """account -> activity windows as of the last complete day, trend label, and custom metadata."""
+    as_of = t.last_complete_day
     last7 = (as_of - timedelta(days=6), as_of)
     prior7 = (as_of - timedelta(days=13), as_of - timedelta(days=7))
     last30 = (as_of - timedelta(days=29), as_of)
@@ -259,9 +286,9 @@ def account_health(t: Truth) -> dict[str, dict]:
     acc: dict[str, dict] = {}
     for r in identified(t.events):
         account = account_of(r)
-        if not account:
-            continue
         d = t.day(r["day"])
+        if not account or d > as_of:
+            continue
         a = acc.setdefault(account, {"days": set(), "v7": set(), "vp7": set(), "e7": 0, "ep7": 0, "e30": 0,
                                      "m7": 0})
         a["days"].add(d)

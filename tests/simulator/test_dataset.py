@@ -329,9 +329,9 @@ def test_entities_have_full_shapes_and_cover_every_app(small: Dataset) -> None:
     assert all("appId" not in r for r in small.entities("report"))
     guides = small.entities("guide")
     polls = [p for g in guides for p in g["polls"]]
-    nps = [p for p in polls if p["attributes"]["type"] == "NumberScale"]
+    nps = [p for p in polls if p["attributes"]["type"] == "NPSRating"]  # Pendo's NPS type (dbt_pendo seeds)
     assert len(nps) == 1 and nps[0]["numericResponses"] == list(range(11))
-    assert {p["attributes"]["type"] for p in polls} - {"NumberScale"}
+    assert {"NumberScale", "FreeForm", "MultipleChoice", "PositiveNegative"} <= {p["attributes"]["type"] for p in polls}
     for g in guides:
         assert [s["rank"] for s in g["steps"]] == list(range(1, len(g["steps"]) + 1))
         assert all(s["guideId"] == g["id"] for s in g["steps"])
@@ -346,13 +346,19 @@ def test_guide_events_follow_plausible_funnels(small: Dataset) -> None:
     events = small.truth("guide_events")
     assert {"guideSeen", "guideAdvanced", "guideDismissed"} <= {e["type"] for e in events}
     seen = {(e["visitorId"], e["guideStepId"]) for e in events if e["type"] == "guideSeen"}
+    control = {(e["visitorId"], e["guideId"]) for e in events if e["type"] == "guideNotSeen"}
+    assert control, "one guide holds back a control group"
     for e in events:
-        assert (e["visitorId"], e["guideStepId"]) in seen
         assert e["guideTimestamp"] == e["browserTime"]
+        if e["type"] == "guideNotSeen":
+            continue
+        assert (e["visitorId"], e["guideStepId"]) in seen
+        assert (e["visitorId"], e["guideId"]) not in control, "a control visitor never sees the guide"
     polls = small.truth("poll_events")
-    nps = [p["pollResponse"] for p in polls if p["pollType"] == "NumberScale"]
+    nps = [p["pollResponse"] for p in polls if p["pollType"] == "NPSRating"]
     assert nps and all(isinstance(x, int) and 0 <= x <= 10 for x in nps)
-    assert {p["pollType"] for p in polls} > {"NumberScale"}
+    assert {p["pollType"] for p in polls} > {"NPSRating", "FreeForm", "MultipleChoice"}
+    assert any(isinstance(p["pollResponse"], str) and p["pollType"] == "FreeForm" for p in polls)
     assert all(p["type"] == "pollResponse" for p in polls)
 
 

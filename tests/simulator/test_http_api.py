@@ -57,7 +57,7 @@ def test_guides_carry_steps_and_one_nps_poll(shared_sim: SimulatorProcess) -> No
     guides = shared_sim.api("GET", "guide", params={"expand": "*"}).json()
     assert all(g["steps"] and all(s["guideId"] == g["id"] for s in g["steps"]) for g in guides)
     polls = [p for g in guides for p in g.get("polls") or []]
-    assert sum(1 for p in polls if p["attributes"]["type"] == "NumberScale") == 1
+    assert sum(1 for p in polls if p["attributes"]["type"] == "NPSRating") == 1
 
 
 def test_metadata_schema_has_a_custom_field_of_every_pendo_type(shared_sim: SimulatorProcess) -> None:

@@ -1,4 +1,4 @@
--- One row per account, as of the last loaded day: activity in the last 7 days against the 7 before, the last
+-- One row per account, as of the last complete day (a partial last day would read as a drop): activity in the last 7 days against the 7 before, the last
 -- 30 days, recency, a trend label, and every custom metadata column of the account (metadata_custom_*).
 -- activity_trend: 'inactive' (no events in either week), 'new' (events this week only), 'growing' / 'declining'
 -- (events changed by more than pendo_trend_threshold week over week), else 'stable'.
@@ -6,11 +6,11 @@
 {%- set custom_columns = pendo_columns_with_prefix(ref('stg_pendo__accounts'), 'metadata_custom_') %}
 with bounds as (
     select
-        max(calendar_end) as as_of_date,
-        {{ pendo_add_days('max(calendar_end)', -6) }} as last_7_start,
-        {{ pendo_add_days('max(calendar_end)', -13) }} as prior_7_start,
-        {{ pendo_add_days('max(calendar_end)', -7) }} as prior_7_end,
-        {{ pendo_add_days('max(calendar_end)', -29) }} as last_30_start
+        max(last_complete_date) as as_of_date,
+        {{ pendo_add_days('max(last_complete_date)', -6) }} as last_7_start,
+        {{ pendo_add_days('max(last_complete_date)', -13) }} as prior_7_start,
+        {{ pendo_add_days('max(last_complete_date)', -7) }} as prior_7_end,
+        {{ pendo_add_days('max(last_complete_date)', -29) }} as last_30_start
     from {{ ref('int_pendo__calendar') }}
 ),
 
@@ -48,6 +48,7 @@ activity as (
             as minutes_last_30d
     from events
     cross join bounds
+    where events.activity_date <= bounds.as_of_date
     group by events.account_id
 ),
 

@@ -24,6 +24,7 @@ accounts as (
 select
     accounts.account_id,
     calendar.date_day,
+    calendar.day_status,
     coalesce(account_days.active_visitors, 0) as active_visitors,
     coalesce(account_days.num_events, 0) as num_events,
     coalesce(account_days.num_minutes, 0) as num_minutes,

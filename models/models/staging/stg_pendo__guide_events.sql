@@ -52,3 +52,4 @@ select
     {{ pendo_is_anonymous('visitor_id') }} as is_anonymous
 from ranked
 where row_rank = 1
+    and {{ pendo_as_of_filter(pendo_local_date('browser_time')) }}

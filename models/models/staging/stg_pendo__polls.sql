@@ -1,4 +1,6 @@
--- One row per poll, with its guide and (when Pendo lists it) the step that shows it.
+-- One row per poll, with its guide and (when Pendo lists it) the step that shows it. is_nps: the poll type is one
+-- of var pendo_nps_poll_types (default NPSRating, the type Pendo gives NPS polls, as in Fivetran's dbt_pendo).
+{%- set nps_list = "'" ~ (var('pendo_nps_poll_types', ['NPSRating']) | join("', '")) ~ "'" %}
 {%- set poll_names = pendo_column_names(source('pendo', 'guides__polls')) %}
 {%- set guide_names = pendo_column_names(source('pendo', 'guides')) %}
 with polls as (
@@ -42,7 +44,7 @@ select
     step_polls.step_id,
     ranked.question,
     ranked.poll_type,
-    coalesce(ranked.poll_type = 'NumberScale', false) as is_nps
+    coalesce(ranked.poll_type in ({{ nps_list }}), false) as is_nps
 from ranked
 left join step_polls
     on step_polls.poll_id = ranked.poll_id

@@ -1,0 +1,3 @@
+{{ config(enabled=pendo_stitch_compat()) }}
+-- tap-pendo/Stitch stream poll_events: the loaded table with Stitch's column names and types.
+{{ pendo_compat_table('poll_events') }}

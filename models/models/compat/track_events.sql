@@ -1,0 +1,3 @@
+{{ config(enabled=pendo_stitch_compat()) }}
+-- tap-pendo/Stitch stream track_events: the loaded table with Stitch's column names and types.
+{{ pendo_compat_table('track_events') }}
