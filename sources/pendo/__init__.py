@@ -24,8 +24,8 @@ from sources.pendo.apps import apps_resource
 from sources.pendo.client import PendoClient
 from sources.pendo.config import PendoConfig, validate
 from sources.pendo.errors import ConfigError, PendoError, PendoRequestError
-from sources.pendo.extra_resources import parse_report_ids
 from sources.pendo.event_columns import typed_events
+from sources.pendo.extra_resources import parse_report_ids
 from sources.pendo.repair import refuse_rows_without_entity, rows_per_bucket
 from sources.pendo.scope import ScopeGuard, history_start
 from sources.pendo.settings import (
