@@ -71,7 +71,7 @@ def test_seen_state_folds_the_guide_and_poll_events(ds: Dataset) -> None:
     answers = {}
     for e in sorted(ds.truth("poll_events"), key=lambda e: e["browserTime"]):
         answers[(e["visitorId"], e["pollId"])] = (e["pollResponse"], e["browserTime"])
-    polls = _run(ds, {"pollsSeenEver": None})
+    polls = _run(ds, {"pollsSeenEver": {"appId": 'expandAppIds("*")'}})
     assert {(r["visitorId"], r["pollId"]): (r["response"], r["time"]) for r in polls} == answers
 
 
