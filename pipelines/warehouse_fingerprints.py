@@ -17,7 +17,7 @@ import dlt
 import pendulum
 
 from sources.pendo.fingerprints import Fingerprint, Key, normalize
-from sources.pendo.settings import ENTITY_FIELDS, SINGLE_EVENT_SOURCES
+from sources.pendo.settings import ENTITY_FIELDS, RAW_EVENT_SOURCES, SINGLE_EVENT_SOURCES
 
 EVENTS_ENTITY_COLUMN = "app_id"  # `events` has no entity: its fingerprint groups by app, its repairs are buckets
 
@@ -102,7 +102,7 @@ class WarehouseFingerprints:
             name = client.make_qualified_table_name(table)
             q = client.escape_column_name
             bucket, entity = q(period), q(entity_column(table))
-            if table in SINGLE_EVENT_SOURCES:
+            if table in SINGLE_EVENT_SOURCES or table in RAW_EVENT_SOURCES:
                 browser = q("browser_time")
                 measures = [f"COUNT(DISTINCT {q('visitor_id')})", f"MIN({self.epoch_ms(browser)})",
                             f"MAX({self.epoch_ms(browser)})"]
@@ -122,7 +122,7 @@ class WarehouseFingerprints:
 
 def _reorder(table: str, values: Sequence[Any]) -> Fingerprint:
     """SQL returns count first; both sides list measures as in ``fingerprints.measures``."""
-    if table in SINGLE_EVENT_SOURCES:
+    if table in SINGLE_EVENT_SOURCES or table in RAW_EVENT_SOURCES:
         rows, visitors, first, last = values
         return (normalize(rows), normalize(visitors), normalize(first), normalize(last))
     rows, events, minutes, visitors = values

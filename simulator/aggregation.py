@@ -36,10 +36,12 @@ from simulator.operators import (
 )
 from simulator.timeseries import resolve_time_series, zone
 
-OBJECT_SOURCES = frozenset({"visitors", "accounts", "pages", "features", "guides", "trackTypes", "apps"})
+OBJECT_SOURCES = frozenset({"visitors", "accounts", "pages", "features", "guides", "trackTypes", "apps", "groups"})
 EVENT_SOURCES = frozenset(
-    {"events", "pageEvents", "featureEvents", "trackEvents", "guideEvents", "pollEvents"}
+    {"events", "pageEvents", "featureEvents", "trackEvents", "guideEvents", "pollEvents", "singleEvents"}
 )
+# Per-visitor guide and poll state; the "...Ever" sources are lifetime state and need no timeSeries.
+SEEN_SOURCES = frozenset({"guidesSeen", "guidesSeenEver", "pollsSeen", "pollsSeenEver"})
 ENTITY_ID_PARAMS = ("pageId", "featureId", "trackTypeId", "guideId", "guideStepId", "pollId")
 
 _BUILDERS: dict[str, Callable[[Any, StageEnv], RowStage]] = {
@@ -177,13 +179,16 @@ def _build_source(arg: Any, dataset: DataProvider, env: StageEnv) -> tuple[int |
     if len(names) != 1:
         raise AggregationError(f"source must name exactly one row source, got {names}")
     name = names[0]
-    if name not in EVENT_SOURCES and name not in OBJECT_SOURCES:
+    if name not in EVENT_SOURCES and name not in OBJECT_SOURCES and name not in SEEN_SOURCES:
         raise AggregationError(f"unknown source: {name}")
     params = arg[name] if arg[name] is not None else {}
     if not isinstance(params, dict):
         raise AggregationError(f"parameters of source {name} must be an object or null")
     series = arg.get("timeSeries")
     app_ids = _app_ids(params.get("appId"), dataset, env.ctx)
+
+    if name in SEEN_SOURCES:
+        return _build_seen_source(name, params, series, app_ids, dataset, env)
 
     if name in EVENT_SOURCES:
         if series is None:
@@ -215,6 +220,25 @@ def _build_source(arg: Any, dataset: DataProvider, env: StageEnv) -> tuple[int |
             yield row
 
     return start_time, produce_objects
+
+
+def _build_seen_source(name: str, params: dict, series: Any, app_ids: list[int], dataset: DataProvider,
+                       env: StageEnv) -> tuple[int | None, _Producer]:
+    """guidesSeen/pollsSeen fold the events of their timeSeries; the "...Ever" sources fold the whole history
+    (a timeSeries, if given, only sets startTime)."""
+    lifetime = name.endswith("Ever")
+    if series is None and not lifetime:
+        raise AggregationError(f"timeSeries is required for source {name}")
+    span = resolve_time_series(series, env.ctx) if series is not None else None
+    first, end = (None, None) if lifetime or span is None else (span.first_ms, span.end_ms)
+    wanted = [(key, params[key]) for key in ENTITY_ID_PARAMS if params.get(key) is not None]
+
+    def produce_seen() -> Iterator[dict]:
+        for row in dataset.seen_rows(name, first, end, app_ids):
+            if all(_id_matches(row.get(key), value) for key, value in wanted):
+                yield row
+
+    return (span.first_ms if span is not None else None), produce_seen
 
 
 def _id_matches(actual: Any, wanted: Any) -> bool:

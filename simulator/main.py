@@ -22,6 +22,9 @@ from simulator.server import DEFAULT_MAX_ROWS, SimulatorServer, SimulatorState
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1; 0 picks a free one")
     parser.add_argument("--key", default=None, help="integration key to accept (default: a random one, printed)")
+    parser.add_argument("--read-only-key", default=None,
+                        help="a second, valid key without 'Allow Write Access': /token/verify says writeAccess "
+                             "false and aggregations answer 403")
     parser.add_argument("--seed", type=int, default=1, help="data seed; same seed, same data")
     parser.add_argument("--scale", choices=SCALES, default="small", help="data size")
     parser.add_argument("--tz", default="America/New_York", help="subscription time zone")
@@ -55,6 +58,7 @@ def build_state(args: argparse.Namespace) -> SimulatorState:
     state = SimulatorState(dataset=dataset, max_rows=args.max_rows)
     if args.key:
         state.integration_key = args.key
+    state.read_only_key = args.read_only_key
     return state
 
 

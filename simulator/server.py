@@ -22,6 +22,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import orjson
 
+from simulator import extra_routes
 from simulator.aggregation import run_aggregation
 from simulator.data import Dataset
 from simulator.errors import AggregationError, MemoryLimitExceeded
@@ -40,6 +41,7 @@ class SimulatorState:
 
     dataset: Dataset
     integration_key: str = field(default_factory=lambda: secrets.token_hex(16))
+    read_only_key: str | None = None  # valid, without "Allow Write Access": /token/verify only, aggregations 403
     max_rows: int = DEFAULT_MAX_ROWS
     faults: FaultQueue = field(default_factory=FaultQueue)
     requests: Counter = field(default_factory=Counter)
@@ -115,9 +117,13 @@ class PendoHandler(BaseHTTPRequestHandler):
             fault = self.state.faults.take(path, body)
             if fault is not None and self._apply_fault_before(fault):
                 return
-            if self.headers.get("x-pendo-integration-key") != self.state.integration_key:
+            key = self.headers.get("x-pendo-integration-key")
+            if key != self.state.integration_key and (key is None or key != self.state.read_only_key):
                 raise _Reply(403)  # Pendo answers a bad, missing or wrong-region key with an empty 403
-            status, payload = self._api(method, path[len(API) :], query, body)
+            if key != self.state.integration_key and method == "POST":
+                raise _Reply(403)  # the aggregation endpoint needs a key with "Allow Write Access"
+            status, payload = self._api(method, path[len(API) :], query, body,
+                                        write_access=key == self.state.integration_key)
             if fault is not None and fault.kind == "malform" and status == 200:
                 payload = fault.malform(payload)
             self._send_bytes(status, payload, "application/json", fault)
@@ -131,12 +137,13 @@ class PendoHandler(BaseHTTPRequestHandler):
         return self.rfile.read(length) if length else b""
 
     # --- Pendo API ------------------------------------------------------------------------------
-    def _api(self, method: str, route: str, query: dict, body: bytes) -> tuple[int, bytes]:
+    def _api(self, method: str, route: str, query: dict, body: bytes, *, write_access: bool = True
+             ) -> tuple[int, bytes]:
         parts = [unquote(p) for p in route.strip("/").split("/")]
         with self.state.lock:
             ds, max_rows = self.state.snapshot()
         if method == "GET" and parts == ["token", "verify"]:
-            return 200, orjson.dumps({"valid": True, "writeAccess": True})
+            return 200, orjson.dumps({"valid": True, "writeAccess": write_access})
         if method == "GET" and len(parts) == 1 and parts[0] in LIST_ENDPOINTS:
             return 200, orjson.dumps(_list(ds, parts[0], query))
         if method == "GET" and len(parts) == 3 and parts[:2] == ["metadata", "schema"]:
@@ -152,6 +159,12 @@ class PendoHandler(BaseHTTPRequestHandler):
             return 200, orjson.dumps(_history(ds, parts[1], query))
         if method == "POST" and parts == ["aggregation"]:
             return 200, _aggregation(ds, max_rows, body)
+        try:
+            extra = extra_routes.api(ds, method, parts)
+        except extra_routes.NotFound as exc:
+            raise _Reply(404, str(exc)) from None
+        if extra is not None:
+            return 200, orjson.dumps(extra)
         raise _Reply(404, "not found")
 
     # --- control surface ------------------------------------------------------------------------
@@ -318,6 +331,12 @@ def _serialize(start_time: int | None, rows: Iterator[dict]) -> bytes:
 
 
 def _truth(ds: Dataset, table: str, query: dict) -> list[dict]:
+    try:
+        extra = extra_routes.truth(ds, table, query)
+    except (extra_routes.NotFound, KeyError, ValueError) as exc:
+        raise _Reply(400, f"bad truth request: {exc}") from None
+    if extra is not None:
+        return extra
     kwargs: dict = {"period": query.get("period", "day")}
     for key in ("start_ms", "end_ms"):
         if query.get(key):

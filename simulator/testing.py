@@ -37,6 +37,7 @@ class SimulatorProcess:
     max_rows: int | None = None
     key: str | None = None
     cache_mb: float | None = None  # None: the simulator's default budget for generated days
+    read_only_key: str | None = None  # a second key without "Allow Write Access"
 
     def __post_init__(self) -> None:
         self.process: subprocess.Popen | None = None
@@ -58,6 +59,8 @@ class SimulatorProcess:
             cmd += ["--key", self.key]
         if self.cache_mb is not None:
             cmd += ["--cache-mb", str(self.cache_mb)]
+        if self.read_only_key:
+            cmd += ["--read-only-key", self.read_only_key]
         self.process = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         line = self._first_line()
         fields = dict(part.split("=", 1) for part in line.split() if "=" in part)

@@ -7,7 +7,11 @@
 {%- set names = pendo_column_names(source('pendo', table)) -%}
 {#- Tables loaded with period = "hour" have an `hour` bucket instead of `day`; both roll up to local days. -#}
 {%- set bucket = 'hour' if ('hour' in names and 'day' not in names) else 'day' -%}
-{%- set identity = ['visitor_id', 'account_id', 'app_id', 'bucket_start', 'server', 'remote_ip', 'user_agent'] -%}
+{#- tab_id (and the recording ids) split Pendo's rows like server or user agent do: part of a row's identity. -#}
+{%- set identity = ['visitor_id', 'account_id', 'app_id', 'bucket_start', 'server', 'remote_ip', 'user_agent',
+                    'tab_id', 'recording_id'] -%}
+{#- Frustration counters Pendo sends on page/feature/all-events rollups; NULL where a table has none. -#}
+{%- set signals = ['rage_click_count', 'dead_click_count', 'error_click_count', 'u_turn_count'] -%}
 {%- if entity_column %}{% set identity = identity + [entity_column] %}{% endif -%}
 {%- set empty = {'visitor_id': 'varchar', 'account_id': 'varchar', 'app_id': 'bigint', 'day': 'timestamptz',
                  'server': 'varchar', 'remote_ip': 'varchar', 'user_agent': 'varchar', 'num_events': 'bigint',
@@ -22,6 +26,11 @@ with source as (
         {{ pendo_col(names, 'server') }} as server,
         {{ pendo_col(names, 'remote_ip') }} as remote_ip,
         {{ pendo_col(names, 'user_agent') }} as user_agent,
+        {{ pendo_col(names, 'tab_id') }} as tab_id,
+        {{ pendo_col(names, 'recording_id') }} as recording_id,
+        {%- for column in signals %}
+        {{ pendo_col(names, column, 'bigint') }} as {{ column }},
+        {%- endfor %}
         {%- if entity_column %}
         {{ entity_column }},
         {%- endif %}
@@ -72,6 +81,11 @@ select
     server,
     remote_ip,
     user_agent,
+    tab_id,
+    recording_id,
+    {%- for column in signals %}
+    cast({{ column }} as bigint) as {{ column }},
+    {%- endfor %}
     {%- for column in extra_columns %}
     {{ column }},
     {%- endfor %}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .entities import (
     APP_SERVERS,
@@ -18,8 +18,10 @@ from .entities import (
     user_object,
 )
 from .guides import GuideSpec, build_guides
+from .product_areas import assign_product_areas
 from .scales import ScaleSpec
 from .seeding import rng
+from .segments import build_segments
 
 
 @dataclass(slots=True)
@@ -38,6 +40,8 @@ class Catalog:
     page_url: dict[str, str]  # page id -> a URL its rule matches
     page_params: frozenset[str]  # pages whose rows carry a "parameters" object
     track_props: dict[str, dict]
+    groups: list[dict] = field(default_factory=list)  # product areas (Pendo's "groups")
+    segments: list[dict] = field(default_factory=list)
 
     def kind(self, kind: str) -> list[dict]:
         return {"page": self.pages, "feature": self.features, "guide": self.guides,
@@ -59,10 +63,13 @@ def build_catalog(seed: int, scale: str, spec: ScaleSpec, data_start: int, ancho
         pages_of_app.setdefault(p["appId"], []).append(p)
     guides, guides_by_app = build_guides(r, t, users, app_ids, pages_of_app, page_url, spec.guides)
     reports = build_reports(r, t, users, spec.reports)
+    # Own random streams, so every object above is exactly what it was before areas and segments existed.
+    groups = assign_product_areas(seed, scale, data_start, anchor, users, pages, features)
+    segments = build_segments(seed, scale, data_start, anchor, users)
     return Catalog(
         apps=apps, pages=pages, features=features, track_types=track_types, guides=guides, reports=reports,
         servers=servers, pages_by_app=kinds_by_app(pages), features_by_app=kinds_by_app(features),
         tracks_by_app=kinds_by_app(track_types), guides_by_app=guides_by_app, page_url=page_url,
         page_params=frozenset(p["id"] for i, p in enumerate(pages) if i % 3 == 1),
-        track_props=track_props,
+        track_props=track_props, groups=groups, segments=segments,
     )

@@ -28,6 +28,8 @@ from .metadata import FIELDS, KINDS, TYPES, AddedField, MetadataMaker, schema
 from .people import ANON_PREFIX, build_people
 from .rollups import ROLLUPS
 from .scales import SCALES, SPECS
+from .seen_state import seen_rows
+from .single_events import single_event_rows
 
 ENTITY_KINDS = ("page", "feature", "guide", "tracktype", "report")
 OBJECT_SOURCES = {"pages": "page", "features": "feature", "guides": "guide", "trackTypes": "tracktype"}
@@ -144,6 +146,8 @@ class Dataset:
 
     # --- aggregation DataProvider -------------------------------------------------------------------
     def object_rows(self, source: str) -> Iterable[dict]:
+        if source == "groups":
+            return _copy(self.catalog.groups)
         if source in OBJECT_SOURCES:
             return self.entities(OBJECT_SOURCES[source])
         if source == "apps":
@@ -164,12 +168,23 @@ class Dataset:
 
     def event_rows(self, source: str, period: str, first_ms: int, end_ms: int,
                    app_ids: list[int]) -> Iterator[dict]:
-        _check(source, EVENT_SOURCES, "event source")
         _check(period, PERIODS, "period")
         apps = frozenset(app_ids)
+        if source == "singleEvents":
+            return single_event_rows(self.activity, first_ms, end_ms, apps, self.cutoff_ms)
+        _check(source, EVENT_SOURCES, "event source")
         if source in SINGLE_EVENTS:
             return self.activity.single_rows(source, first_ms, end_ms, apps, self.cutoff_ms)
         return self.activity.rollup_rows(source, period, first_ms, end_ms, apps, self.cutoff_ms)
+
+    def seen_rows(self, source: str, first_ms: int | None, end_ms: int | None, app_ids: list[int]) -> list[dict]:
+        """guidesSeen/pollsSeen state folded from the visible guide and poll events in [first_ms, end_ms)
+        (None: the whole served history)."""
+        first = self.history_start_ms() if first_ms is None else first_ms
+        end = self.now_ms if end_ms is None else end_ms
+        apps = frozenset(app_ids)
+        return seen_rows(source, self.activity.single_rows("guideEvents", first, end, apps, self.cutoff_ms),
+                         self.activity.single_rows("pollEvents", first, end, apps, self.cutoff_ms))
 
     # --- change -------------------------------------------------------------------------------------
     def retag(self, day: str, source: str = "pageEvents") -> None:

@@ -158,18 +158,26 @@ def build_reports(r: random.Random, t: Times, users: list[dict], n: int) -> list
         updated = t.updated(created)
         pipeline = [{"source": {"visitors": None}}, {"identified": "visitorId"},
                     {"select": {"visitorId": "visitorId", "lastvisit": "metadata.auto.lastvisit"}}]
+        fields = [{"type": "string", "title": "Visitor ID", "field": "visitorId"},
+                  {"type": "time", "title": "Last visit", "field": "lastvisit"}]
+        level = "account" if i % 2 else "visitor"
+        if i % 2:  # every other report is an account list: report results have each report's own columns
+            pipeline = [{"source": {"accounts": None}},
+                        {"select": {"accountId": "accountId", "accountName": "metadata.agent.name",
+                                    "firstvisit": "metadata.auto.firstvisit"}}]
+            fields = [{"type": "string", "title": "Account ID", "field": "accountId"},
+                      {"type": "string", "title": "Account name", "field": "accountName"},
+                      {"type": "time", "title": "First visit", "field": "firstvisit"}]
         reports.append({
             "id": pendo_id(r), "name": f"Saved report {i + 1}" + (' "weekly" ✓' if i == 1 else ""),
-            "kind": "visitor", "type": "Aggregation", "level": "visitor", "scope": "global",
-            "share": "subscription" if i % 2 else "private", "shared": bool(i % 2), "target": "visitor",
+            "kind": level, "type": "Aggregation", "level": level, "scope": "global",
+            "share": "subscription" if i % 2 else "private", "shared": bool(i % 2), "target": level,
             "createdAt": created, "lastUpdatedAt": updated, "lastRunAt": updated, "lastSuccessRunAt": updated,
             "lastSuccessRunObj": "", "createdByUser": r.choice(users), "lastUpdatedByUser": r.choice(users),
             "ownedByUser": r.choice(users), "rootVersionId": pendo_id(r), "stableVersionId": pendo_id(r),
-            "aggregation": {"fields": [{"type": "string", "title": "Visitor ID", "field": "visitorId"},
-                                       {"type": "time", "title": "Last visit", "field": "lastvisit"}],
-                            "pipeline": pipeline},
+            "aggregation": {"fields": fields, "pipeline": pipeline},
             "definition": {"timeSeries": {"period": "dayRange", "count": -30}, "segments": [],
-                           "sources": ["visitors"], "generator": "visitorList", "config": {},
+                           "sources": [f"{level}s"], "generator": f"{level}List", "config": {},
                            "query_builder": {}},
         })
     return reports

@@ -22,7 +22,7 @@ def visitor_history(activity: Activity, catalog: Catalog, feature_page: dict[str
     for day, _ in activity.served_days(start_ms, end, cutoff):
         for source in ROLLUPS:
             for row in activity.by_visitor(source, day).get(visitor_id, ()):
-                _, _, _, app, ent, server, _, ua, first, last, _, nm = row
+                _, _, _, app, ent, server, _, ua, first, last, _, nm = row[:12]  # then tab and frustration
                 if not (start_ms <= first < end and last < cutoff):
                     continue
                 page_id = ent if source == "pageEvents" else feature_page.get(ent, "")

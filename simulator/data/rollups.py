@@ -16,10 +16,13 @@ from math import log
 from operator import itemgetter
 
 from .entities import AppKinds
+from .frustration import COUNTS, RECORDING, TAB, extend_rows, row_fields
 from .sessions import MINUTE_MS, Session
 
 # HourRow = (hour, visitorId, accountId, appId, entityId, server, remoteIp, userAgent,
-#            firstTime, lastTime, numEvents, numMinutes)
+#            firstTime, lastTime, numEvents, numMinutes[, tabId, 4 frustration counters, recordingId])
+# The bracketed fields are appended by frustration.extend_rows; tabId (and the recording, which follows
+# from the tab) is a dimension, the counters are summed like numEvents.
 HourRow = tuple
 ROLLUPS = ("pageEvents", "featureEvents", "trackEvents")
 ENTITY_KEY = {"pageEvents": "pageId", "featureEvents": "featureId", "trackEvents": "trackTypeId"}
@@ -36,11 +39,12 @@ class Shape:
     mean_k: float  # mean number of distinct entities per session hour
     max_k: int
     budget: int  # numMinutes summed over one session hour's rows stays <= this
+    clicks: bool = True  # rows carry frustration counters (page and feature rollups; not track events)
 
 
 def shapes(pages_per_hour: float) -> dict[str, Shape]:
     return {"pageEvents": Shape(1.0, pages_per_hour, 12, 40), "featureEvents": Shape(0.6, 1.6, 6, 15),
-            "trackEvents": Shape(0.2, 1.0, 1, 5)}
+            "trackEvents": Shape(0.2, 1.0, 1, 5, clicks=False)}
 
 
 def hour_rows(r: random.Random, sessions: list[Session], by_app: dict[int, AppKinds],
@@ -89,7 +93,7 @@ def hour_rows(r: random.Random, sessions: list[Session], by_app: dict[int, AppKi
                     nm = cap
                 add((hour, vid, acc, app, ent, server, ip, ua, ft, lt, nm + int(-log(1.0 - rand()) * 2.5), nm))
     rows.sort(key=itemgetter(0))  # by hour
-    return rows
+    return extend_rows(rows, shape.clicks)
 
 
 def sum_rows(rows: Iterable[HourRow], cutoff: int, apps: frozenset[int], first_ms: int, end_ms: int,
@@ -102,12 +106,12 @@ def sum_rows(rows: Iterable[HourRow], cutoff: int, apps: frozenset[int], first_m
     for row in rows:
         if row[9] >= cutoff or row[3] not in apps or not first_ms <= row[0] < end_ms:
             continue
-        key = row[1:8] if with_entity else row[1:4] + row[5:8]
+        key = (row[1:8] if with_entity else row[1:4] + row[5:8]) + row[TAB:TAB + 1] + row[RECORDING:]
         if by_hour:
             key = (row[0],) + key
         g = groups.get(key)
         if g is None:
-            groups[key] = [row[8], row[9], row[10], row[11]]
+            groups[key] = [row[8], row[9], row[10], row[11], *row[COUNTS]]
         else:
             if row[8] < g[0]:
                 g[0] = row[8]
@@ -115,11 +119,15 @@ def sum_rows(rows: Iterable[HourRow], cutoff: int, apps: frozenset[int], first_m
                 g[1] = row[9]
             g[2] += row[10]
             g[3] += row[11]
+            for i, count in enumerate(row[COUNTS], 4):
+                g[i] += count
 
 
 def to_dict(source: str, bucket_key: str, bucket: int, dims: tuple, agg: list[int],
             extras: dict[str, dict]) -> dict:
     """One API row. ``extras`` maps an entity id to the fixed object it carries (parameters/properties)."""
+    base = 6 if source == "events" else 7
+    dims, extended = dims[:base], dims[base:]
     if source == "events":
         vid, acc, app, server, ip, ua = dims
     else:
@@ -132,4 +140,6 @@ def to_dict(source: str, bucket_key: str, bucket: int, dims: tuple, agg: list[in
         extra = extras.get(ent)
         if extra is not None:
             row["parameters" if source == "pageEvents" else "properties"] = dict(extra)
+    if extended:
+        row.update(row_fields(source, (*extended, *agg[4:])))
     return row

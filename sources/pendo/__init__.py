@@ -18,6 +18,7 @@ import dlt
 import pendulum
 from dlt.sources import DltResource
 
+from sources.pendo import extra_resources as extra
 from sources.pendo import helpers, sync
 from sources.pendo.apps import apps_resource
 from sources.pendo.client import PendoClient
@@ -25,6 +26,7 @@ from sources.pendo.columns import stable_columns
 from sources.pendo.config import PendoConfig, validate
 from sources.pendo.errors import ConfigError, PendoError, PendoRequestError
 from sources.pendo.event_columns import typed_events
+from sources.pendo.extra_resources import parse_report_ids
 from sources.pendo.quarantine import Hold, is_rejected
 from sources.pendo.repair import refuse_rows_without_entity, rows_per_bucket
 from sources.pendo.scope import ScopeGuard, history_start
@@ -44,6 +46,8 @@ from sources.pendo.settings import (
     ENTITY_FIELDS,
     LASTUPDATED_COLUMN,
     PEOPLE_SOURCES,
+    PRODUCT_AREA_TABLES,
+    RAW_EVENT_SOURCES,
     ROLLUP_SOURCES,
     SINGLE_EVENT_SOURCES,
     TOMBSTONE_COLUMN,
@@ -76,6 +80,7 @@ def pendo_source(
     request_timeout: float = DEFAULT_REQUEST_TIMEOUT_S,
     max_attempts: int = DEFAULT_MAX_ATTEMPTS,
     retry_backoff_seconds: float = 1.0,
+    report_ids: Any = None,
     backfill_progress: dict | None = None,
     warehouse: Any = None,
     sync_stats: SyncStats | None = None,
@@ -102,6 +107,7 @@ def pendo_source(
         request_timeout: seconds to wait for one answer.
         max_attempts: attempts per request on 429, 5xx, timeouts and cut bodies.
         retry_backoff_seconds: base of the exponential backoff between attempts.
+        report_ids: saved-report ids whose rows ``report_results`` loads; none by default.
         backfill_progress: set by ``pendo-elt backfill``: ``{"key", "chunk", "total", "fresh"}`` records this
             chunk as done in the source state, committed atomically with its rows, so a rerun skips it.
         warehouse: reads the destination's fingerprints (``pipelines.warehouse_fingerprints``); default: the
@@ -138,6 +144,11 @@ def pendo_source(
     history = visitor_history_resource(client, cfg, clock, scope=scope)
     history.selected = False
     resources.append(history)
+    resources += extra.extra_resources(client, cfg, parse_report_ids(report_ids))
+    for table, source in RAW_EVENT_SOURCES.items():  # opt-in (--resources single_events): event-level rows
+        raw = event_resource(client, cfg, clock, pool, table, source, single_events=True)
+        raw.selected = False
+        resources.append(raw)
     return resources
 
 
@@ -149,7 +160,8 @@ def entity_resource(
     def entities() -> Iterator[list[dict]]:
         yield lists.get(endpoint) if lists else helpers.fetch_entities(client, endpoint, cfg.app_ids)
 
-    return dlt.resource(entities, name=table, write_disposition="replace", primary_key="id")
+    resource = dlt.resource(entities, name=table, write_disposition="replace", primary_key="id")
+    return extra.with_product_area_column(resource) if table in PRODUCT_AREA_TABLES else resource
 
 
 def metadata_fields_resource(client: PendoClient) -> DltResource:

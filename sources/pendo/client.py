@@ -194,9 +194,11 @@ class PendoClient:
         text = _mask(_body_text(response), self._secret)  # proxies and WAFs echo request headers
         response.close()
         if status in (401, 403):
+            write = (", or lacks \"Allow Write Access\" (the aggregation endpoint needs it; `pendo-elt check` "
+                     "tells which)") if path == "/aggregation" else ""
             raise PendoAuthError(
                 f"{what} was refused (HTTP {status}): the integration key is wrong, or belongs to another "
-                f"region than {self.base_url}; check sources.pendo.integration_key and sources.pendo.region"
+                f"region than {self.base_url}{write}; check sources.pendo.integration_key and sources.pendo.region"
             )
         if splittable and (status == 408 or "memory limit" in text.lower()):
             raise WindowTooLargeError(f"{what}: HTTP {status} {text or 'Request Timeout'}")

@@ -32,7 +32,9 @@ from sources.pendo.windows import Window, bucket_starts, floor_to_bucket, split_
 logger = logging.getLogger("pendo_elt")
 
 PAGE_ROWS = 10_000
-ROLLUP_SUMS = ("numEvents", "numMinutes")
+# Rollup measures: summed when hours are combined into days. Every other field (tabId, recordingId, server...)
+# is a dimension, so a field that splits Pendo's rows (tabId) splits ours the same way.
+ROLLUP_SUMS = ("numEvents", "numMinutes", "rageClickCount", "deadClickCount", "errorClickCount", "uTurnCount")
 
 
 # --- entity lists -----------------------------------------------------------------------------------
@@ -261,11 +263,13 @@ def combine_hours_into_days(spool: RowSpool, tz: str) -> list[dict]:
             key = orjson.dumps(dims, option=orjson.OPT_SORT_KEYS)
             current = groups.get(key)
             if current is None:
-                groups[key] = {**dims, **{k: row.get(k, 0) for k in ROLLUP_SUMS},
+                # only the measures the row has: a counter Pendo does not send (track rollups) stays absent
+                groups[key] = {**dims, **{k: row[k] for k in ROLLUP_SUMS if k in row},
                                "firstTime": row.get("firstTime"), "lastTime": row.get("lastTime")}
                 continue
             for k in ROLLUP_SUMS:
-                current[k] = (current.get(k) or 0) + (row.get(k) or 0)
+                if k in row or k in current:
+                    current[k] = (current.get(k) or 0) + (row.get(k) or 0)
             current["firstTime"] = _pick(min, current.get("firstTime"), row.get("firstTime"))
             current["lastTime"] = _pick(max, current.get("lastTime"), row.get("lastTime"))
     return list(groups.values())

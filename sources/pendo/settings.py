@@ -65,10 +65,18 @@ PEOPLE_SOURCES: dict[str, tuple[str, str, str]] = {
 PEOPLE_CURSOR = "metadata.auto.lastupdated"
 LASTUPDATED_COLUMN = "metadata_auto_lastupdated"  # PEOPLE_CURSOR as a warehouse column
 
+# Beyond tap-pendo's streams (sources/pendo/extra_resources.py, seen_state.py): segments and product areas are
+# replaced every run; report_results only requests the reports named in report_ids; guides_seen/polls_seen merge.
+EXTRA_RESOURCES: tuple[str, ...] = ("segments", "product_areas", "report_results", "guides_seen", "polls_seen")
+PRODUCT_AREA_TABLES = ("pages", "features")  # get a product_area_id column
+# Raw events (table -> aggregation source): opt-in, event-level rows are far more than the rollups.
+RAW_EVENT_SOURCES: dict[str, str] = {"single_events": "singleEvents"}
+
 DEFAULT_RESOURCES: tuple[str, ...] = (
     *ENTITY_ENDPOINTS, "apps", "metadata_fields", *PEOPLE_SOURCES, *ROLLUP_SOURCES, *SINGLE_EVENT_SOURCES,
+    *EXTRA_RESOURCES,
 )
-OPTIONAL_RESOURCES: tuple[str, ...] = ("visitor_history",)
+OPTIONAL_RESOURCES: tuple[str, ...] = ("visitor_history", *RAW_EVENT_SOURCES)
 ALL_RESOURCES: tuple[str, ...] = DEFAULT_RESOURCES + OPTIONAL_RESOURCES
 
 # Internal column marking a bucket tombstone: deletes a re-extracted bucket's old rows, never stored.

@@ -24,7 +24,7 @@ from sources.pendo.client import PendoClient
 from sources.pendo.config import PendoConfig
 from sources.pendo.diff import BucketRepair, differing, plan_repairs
 from sources.pendo.errors import PendoRequestError, WindowTooLargeError
-from sources.pendo.settings import ENTITY_FIELDS, SINGLE_EVENT_SOURCES
+from sources.pendo.settings import ENTITY_FIELDS, RAW_EVENT_SOURCES, SINGLE_EVENT_SOURCES
 from sources.pendo.windows import Window, bucket_starts, incremental_start, plan_windows, split_window
 
 logger = logging.getLogger("pendo_elt")
@@ -172,7 +172,7 @@ def pendo_fingerprints(
     entities: Sequence[str] | None = None,
 ) -> tuple[dict[fp.Key, fp.Fingerprint], set[int]]:
     """Pendo's fingerprints of ``window``, and the buckets it could not fingerprint."""
-    single = table in SINGLE_EVENT_SOURCES
+    single = table in SINGLE_EVENT_SOURCES or table in RAW_EVENT_SOURCES  # raw events count like them
     if single:
         buckets = plan_windows(window.start, window.end, cfg.period, cfg.timezone, 1)
         return _single(client, cfg, table, source, buckets, stats, entities)

@@ -53,7 +53,7 @@ EPOCH_MS_FIELDS: frozenset[str] = frozenset(
         # event rows and buckets
         "day", "hour", "firstTime", "lastTime", "browserTime", "guideTimestamp",
         "firstSeenAt", "lastSeenAt", "lastAdvancedAutoAt", "lastDismissedAutoAt", "lastTimeoutAt",
-        "startTime", "endTime",
+        "startTime", "endTime", "lastKeyFrameTimestamp",
         # visitor history
         "ts", "lastTs",
         # visitor/account auto metadata

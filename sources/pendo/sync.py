@@ -23,7 +23,7 @@ from sources.pendo import helpers, settle
 from sources.pendo.client import PendoClient
 from sources.pendo.config import PendoConfig
 from sources.pendo.repair import Job, bucket_window, repair_jobs, replacement_jobs
-from sources.pendo.settings import SINGLE_EVENT_SOURCES
+from sources.pendo.settings import RAW_EVENT_SOURCES, SINGLE_EVENT_SOURCES
 from sources.pendo.windows import Window, floor_to_bucket, plan_windows
 
 logger = logging.getLogger("pendo_elt")
@@ -48,7 +48,7 @@ class Context:
 
     @property
     def single(self) -> bool:
-        return self.table in SINGLE_EVENT_SOURCES
+        return self.table in SINGLE_EVENT_SOURCES or self.table in RAW_EVENT_SOURCES  # raw events too
 
 
 def incremental_jobs(

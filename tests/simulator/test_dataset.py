@@ -22,7 +22,7 @@ NOW = int(datetime(2026, 3, 20, 15, 30, tzinfo=UTC).timestamp() * 1000)  # after
 HOUR = 3_600_000
 DAY = 24 * HOUR
 ROLLUPS = ("pageEvents", "featureEvents", "trackEvents")
-DIMS = ("visitorId", "accountId", "appId", "server", "remoteIp", "userAgent")
+DIMS = ("visitorId", "accountId", "appId", "server", "remoteIp", "userAgent", "tabId")  # tabId: a grain dimension
 ENTITY = {"pageEvents": "pageId", "featureEvents": "featureId", "trackEvents": "trackTypeId"}
 
 
