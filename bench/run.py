@@ -38,6 +38,8 @@ import requests
 
 from bench.measure import BenchError, ChildResult, ChildServer, Sample, Series, machine, run_child
 from bench.replay import cache_key, store_answer
+from bench.scheduled_day import ScheduledDay, bench_scheduled_day, fail_if_wrong
+from bench.scheduled_day import render as render_scheduled_day
 from pipelines.run import ARROW_FILE_FORMAT, BACKFILL_CHUNK_DAYS
 from simulator.testing import SimulatorProcess
 from sources.pendo.aggregation import rollup_body
@@ -482,7 +484,7 @@ def verdicts(results: list[SizeResult]) -> list[str]:
 
 
 def render(ctx: Context, results: list[SizeResult], command: str, started: pendulum.DateTime,
-           seconds: float) -> str:
+           seconds: float, scheduled: ScheduledDay | None = None) -> str:
     info = machine()
     loads, others = ctx.loads or [0.0], ctx.others or [0.0]
     cores = os.cpu_count() or 1
@@ -510,6 +512,10 @@ def render(ctx: Context, results: list[SizeResult], command: str, started: pendu
                   f"{cores}-core machine during the benchmark, so wall times are longer and vary more than on an "
                   "idle machine. CPU seconds, and the ratio of alternating baseline and pendo-elt runs, are the "
                   "steadier figures."]
+    if scheduled is not None:
+        parts += render_scheduled_day(scheduled, table)
+    if not results:  # --scheduled-day-only
+        return "\n".join([*parts, "", END])
     base = next((r for r in results if r.pendo.get(EVENT_TABLES[0])), results[0])
     title = f"{base.scale} scale, {base.days} days ({base.windows} one-day windows per table)"
     parts += ["", f"### pendo-elt vs the raw baseline: {title}", "", main_table(base)]
@@ -568,9 +574,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--doc", default=None, help=f"markdown file to write (default {DOC.relative_to(REPO)})")
     parser.add_argument("--no-doc", action="store_true", help="print only")
     parser.add_argument("--keep", action="store_true", help="keep the work directory (logs) afterwards")
+    parser.add_argument("--scheduled-day-scale", default="large",
+                        help="scale of the scheduled-day scenario (24 hourly runs, verified sync vs 3-day lookback)")
+    parser.add_argument("--no-scheduled-day", action="store_true", help="skip the scheduled-day scenario")
+    parser.add_argument("--scheduled-day-only", action="store_true", help="run only the scheduled-day scenario")
+    parser.add_argument("--scheduled-day-hours", type=int, default=24, help="hourly runs of the scheduled day")
     args = parser.parse_args(argv)
     if args.quick:
-        args.scales, args.repeat, args.sizes = "medium", 1, "1"
+        args.scales, args.repeat, args.sizes, args.scheduled_day_scale = "medium", 1, "1", "medium"
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
     if args.window_days not in (None, 1):
@@ -599,13 +610,18 @@ def main(argv: list[str] | None = None) -> int:
     ok = False
     try:
         for n, scale in enumerate(s.strip() for s in args.scales.split(",") if s.strip()):
-            for size in sizes:
+            for size in sizes if not args.scheduled_day_only else ():
                 days = max(1, round(BASE_DAYS * size))
                 full = days == BASE_DAYS
                 postgres = full and n == 0 and not args.no_postgres
                 results.append(bench_size(ctx, scale, days, full, postgres))
         results.sort(key=lambda r: (r.scale, r.days))
-        section = render(ctx, results, command, started, time.perf_counter() - t0)
+        scheduled = None
+        if not args.no_scheduled_day:
+            scheduled = bench_scheduled_day(args.scheduled_day_scale, BASE_DAYS, work / "scheduled-day", ctx.env,
+                                            args.timeout, say, args.scheduled_day_hours, ctx.load1)
+            fail_if_wrong(scheduled)
+        section = render(ctx, results, command, started, time.perf_counter() - t0, scheduled)
         say("\n" + section)
         doc = Path(args.doc) if args.doc else (None if args.quick or args.no_doc else DOC)
         if doc is not None:

@@ -57,11 +57,11 @@ class RunSummary:
     """What one run loaded, per table, for the closing summary."""
 
     rows: dict[str, int] = field(default_factory=dict)
+    deletions: deletions.DeletionReport | None = None  # when this run reconciled deletions (see pipelines/deletions)
     seconds: float = 0.0
     table_seconds: dict[str, float] = field(default_factory=dict)  # extraction time per resource
     load_info: LoadInfo | None = None
     skipped_chunks: int = 0
-    deletions: deletions.DeletionReport | None = None  # when this run reconciled deletions (see pipelines/deletions)
     sync: SyncStats = field(default_factory=SyncStats)  # verification counters per event table
     requests: int = 0  # HTTP requests sent to Pendo
     fingerprint_rows: int = 0  # rows of fingerprint answers read from Pendo

@@ -201,3 +201,18 @@ def test_bad_rewrite_calls_get_one_clear_400(make_sim) -> None:
         response = requests.post(f"{sim.base_url}/_sim/{route}", json=body, timeout=30)
         assert response.status_code == 400, (route, body)
         assert response.text and "\n" not in response.text.strip()
+
+
+def test_a_snapshot_taken_before_a_rewrite_keeps_answering_the_old_state() -> None:
+    """The server answers from snapshots taken under its lock: a rewrite in between must not leak into them."""
+    from simulator.data import Dataset
+
+    ds = Dataset(scale="tiny", now_ms=int(datetime(2026, 3, 20, 15, 30, tzinfo=TZ).timestamp() * 1000))
+    tables = ("page_events", "events", "guide_events", "visitors", "pages")
+    before = {t: ds.truth(t) for t in tables}
+    snapshot = ds.snapshot()
+    ds.late(_day_of(ds.now_ms - 3 * 86_400_000), visitors=10)
+    ds.rule_edit("page")
+    ds.delete_visitor(before["visitors"][2]["visitorId"])
+    assert {t: snapshot.truth(t) for t in tables} == before
+    assert all(ds.truth(t) != before[t] for t in tables)
