@@ -149,10 +149,11 @@ class Workspace:
         return [r[0] for r in rows]
 
     def snapshot(self) -> dict[str, Counter]:
-        """Every row of every data table with every column an analyst sees (dlt bookkeeping excluded)."""
+        """Every row of every data table with every column an analyst sees (dlt bookkeeping excluded, and
+        ``_pendo_buckets``, whose ``verified_at`` records each run's verification by design)."""
         result: dict[str, Counter] = {}
         for table in self.tables():
-            if table.startswith("_dlt"):
+            if table.startswith("_dlt") or table == "_pendo_buckets":
                 continue
             columns = [c for c in self.columns(table) if not c.startswith("_dlt") and c != "_pendo_deleted"
                        and (table, c) not in RUN_CLOCK_COLUMNS]
