@@ -46,11 +46,6 @@ class Completed(subprocess.CompletedProcess):
     seconds: float
 
 
-# When pendo-elt last looked at a bucket: a run with no new data still verifies (and re-extracts the open bucket), so
-# these move with every run; the bucket's rows, fingerprint and finality must not.
-RUN_CLOCK_COLUMNS = {("_pendo_buckets", "extracted_at"), ("_pendo_buckets", "verified_at")}
-
-
 @dataclass
 class Workspace:
     sim: SimulatorProcess
@@ -155,8 +150,7 @@ class Workspace:
         for table in self.tables():
             if table.startswith("_dlt") or table == "_pendo_buckets":
                 continue
-            columns = [c for c in self.columns(table) if not c.startswith("_dlt") and c != "_pendo_deleted"
-                       and (table, c) not in RUN_CLOCK_COLUMNS]
+            columns = [c for c in self.columns(table) if not c.startswith("_dlt") and c != "_pendo_deleted"]
             select = ", ".join(f'CAST("{c}" AS VARCHAR)' for c in columns)
             result[table] = Counter(self.query(f'SELECT {select} FROM {DATASET}."{table}"'))
         return result
