@@ -269,9 +269,14 @@ def _begin(args: argparse.Namespace, pipeline, tables, **backfill) -> str:  # no
 
 
 def _say_where(args: argparse.Namespace, pipeline) -> None:  # noqa: ANN001 - dlt.Pipeline, imported lazily
+    """The warehouse and its working dir, as one log line on stderr (stdout keeps the summary), text or JSON."""
+    import logging
+
     from pipelines.identity import where
 
-    args.display.say(f"loading into {where(pipeline)}")
+    log = logging.getLogger("pendo_elt.destination")
+    log.setLevel(logging.INFO)  # shown at INFO although the root logger shows warnings only
+    log.info("loading into %s", where(pipeline))
 
 
 def _cmd_run(args: argparse.Namespace) -> int:

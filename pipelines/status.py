@@ -146,9 +146,7 @@ def check_destination(pipeline: dlt.Pipeline) -> str:
             f"destination {describe_destination(pipeline)} is not reachable or not writable: "
             f"{_one_line(exc)}"
         ) from None
-    from pipelines.identity import where
-
-    return f"{where(pipeline)} is writable"
+    return f"{describe_destination(pipeline)}, dataset '{pipeline.dataset_name}', is writable"
 
 
 def _one_line(exc: BaseException) -> str:

@@ -57,8 +57,10 @@ def test_demo_loads_the_simulator_into_duckdb_and_prints_a_summary(tmp_path: Pat
     assert "page_events" in result.stdout and "total" in result.stdout
     assert f"report: {report}" in result.stdout and "tests passed" in result.stdout
     # It narrates, and prints the load summary as soon as the load ends (before dbt starts).
-    steps = [f"loading the simulator into {target} (14 tables) ...", "\ntotal ", "\nbuilding models (dbt build",
-             "\nmodels: built ", f"\nwriting report {report} ...", f"\nreport: {report}"]
+    from sources.pendo.settings import DEFAULT_RESOURCES
+
+    steps = [f"loading the simulator into {target} ({len(DEFAULT_RESOURCES)} tables) ...", "\ntotal ",
+             "\nbuilding models (dbt build", "\nmodels: built ", f"\nwriting report {report} ...", f"\nreport: {report}"]
     positions = [result.stdout.find(step) for step in steps]
     assert -1 not in positions and positions == sorted(positions), result.stdout
     html = report.read_text()

@@ -13,7 +13,8 @@ NOW = pendulum.datetime(2026, 3, 1, tz="UTC")
 
 
 def settings(tz: str, start_date: str | None = None) -> dict:
-    return dict(integration_key="k", region="us", base_url=None, app_ids=None, start_date=start_date, end_date=None,
+    return dict(integration_key="test-key-k", region="us", base_url=None, app_ids=None, start_date=start_date,
+                end_date=None,
                 period="day", lookback_days=3, subscription_timezone=tz, include_anonymous_visitors=False,
                 window_days=1, concurrency=2, page_size=100, request_timeout=10, max_attempts=1, now=NOW)
 
