@@ -60,7 +60,8 @@ def test_demo_loads_the_simulator_into_duckdb_and_prints_a_summary(tmp_path: Pat
     from sources.pendo.settings import DEFAULT_RESOURCES
 
     steps = [f"loading the simulator into {target} ({len(DEFAULT_RESOURCES)} tables) ...", "\ntotal ",
-             "\nbuilding models (dbt build", "\nmodels: built ", f"\nwriting report {report} ...", f"\nreport: {report}"]
+             "\nbuilding models (dbt build", "\nmodels: built ", f"\nwriting report {report} ...",
+             f"\nreport: {report}"]
     positions = [result.stdout.find(step) for step in steps]
     assert -1 not in positions and positions == sorted(positions), result.stdout
     html = report.read_text()
