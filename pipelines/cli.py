@@ -276,7 +276,7 @@ def _say_where(args: argparse.Namespace, pipeline) -> None:  # noqa: ANN001 - dl
 
     log = logging.getLogger("pendo_elt.destination")
     log.setLevel(logging.INFO)  # shown at INFO although the root logger shows warnings only
-    log.info("loading into %s", where(pipeline))
+    log.info("loading into %s", where(pipeline), extra={"event": "destination"})
 
 
 def _cmd_run(args: argparse.Namespace) -> int:

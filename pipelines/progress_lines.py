@@ -34,7 +34,7 @@ class TextFormatter(logging.Formatter):
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         entry = {"time": timestamp(record.created, millis=True), "level": record.levelname.lower(),
-                 "logger": record.name, "message": record.getMessage()}
+                 "event": getattr(record, "event", "log"), "logger": record.name, "message": record.getMessage()}
         if record.exc_info:
             entry["traceback"] = self.formatException(record.exc_info)
         return jsonlib.dumps(entry, default=str)
