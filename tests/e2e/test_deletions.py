@@ -5,30 +5,16 @@ runs once per ``reconcile_deletions_hours``, on the schedule recorded in the des
 from __future__ import annotations
 
 import shutil
-import uuid
 from collections import Counter
 
-import psycopg2
 import pytest
 
 from pipelines.deletions import DeletionRefused, last_reconciled_ms, reconcile_deletions
 from tests.e2e.harness import Loader
 
-PG = "postgresql://postgres:postgres@127.0.0.1:5432/postgres"
 ROLLUP_TABLES = ("page_events", "feature_events", "track_events", "events")
 SINGLE_TABLES = ("guide_events", "poll_events")
 
-
-@pytest.fixture
-def pg_dataset():
-    try:
-        psycopg2.connect(PG, connect_timeout=3).close()
-    except psycopg2.OperationalError as exc:
-        pytest.skip(f"PostgreSQL is not reachable at 127.0.0.1:5432 ({exc}); .ci/run starts it")
-    name = f"pendo_test_{uuid.uuid4().hex[:8]}"
-    yield name
-    with psycopg2.connect(PG) as conn, conn.cursor() as cur:
-        cur.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
 
 
 def _most_active_visitor(load: Loader) -> str:

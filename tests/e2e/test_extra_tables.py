@@ -168,23 +168,6 @@ def test_split_windows_keep_tabs_and_sum_frustration_counters(make_sim, tmp_path
     assert _click_columns(load, "track_events") == ["tab_id"]
 
 
-@pytest.fixture
-def pg_dataset():
-    import uuid
-
-    import psycopg2
-
-    url = "postgresql://postgres:postgres@127.0.0.1:5432/postgres"
-    try:
-        psycopg2.connect(url, connect_timeout=3).close()
-    except psycopg2.OperationalError as exc:
-        pytest.skip(f"PostgreSQL is not reachable at 127.0.0.1:5432 ({exc}); .ci/run starts it")
-    name = f"pendo_extra_{uuid.uuid4().hex[:8]}"
-    yield name
-    with psycopg2.connect(url) as conn, conn.cursor() as cur:
-        for schema in (name, f"{name}_staging"):
-            cur.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-
 
 def test_postgres_holds_the_same_new_tables(make_sim, tmp_path, pg_dataset) -> None:
     sim = make_sim()

@@ -2,28 +2,11 @@
 
 from __future__ import annotations
 
-import uuid
-
-import psycopg2
-import pytest
-
 from tests.e2e.harness import Loader
 
-PG = "postgresql://postgres:postgres@127.0.0.1:5432/postgres"
 TABLES = ["page_events", "feature_events", "events", "guide_events", "poll_events", "visitors", "accounts",
           "pages", "guides", "guides__steps", "metadata_fields"]
 
-
-@pytest.fixture
-def pg_dataset():
-    try:
-        psycopg2.connect(PG, connect_timeout=3).close()
-    except psycopg2.OperationalError as exc:
-        pytest.skip(f"PostgreSQL is not reachable at 127.0.0.1:5432 ({exc}); .ci/run starts it")
-    name = f"pendo_test_{uuid.uuid4().hex[:8]}"
-    yield name
-    with psycopg2.connect(PG) as conn, conn.cursor() as cur:
-        cur.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
 
 
 def test_postgres_and_duckdb_hold_the_same_rows(make_sim, tmp_path, pg_dataset) -> None:

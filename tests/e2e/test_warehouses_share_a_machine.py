@@ -8,11 +8,9 @@ after each of its runs.
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-import psycopg2
 import pytest
 
 from pipelines.identity import resolve_identity
@@ -43,18 +41,6 @@ def assert_equals_truth(load: Loader) -> None:
     truth = load.sim.truth("visitors", include_anonymous=False)
     assert set(load.ids("visitors", "visitor_id")) == {v["visitorId"] for v in truth}, load.destination
 
-
-@pytest.fixture
-def pg_dataset():
-    try:
-        psycopg2.connect(PG, connect_timeout=3).close()
-    except psycopg2.OperationalError as exc:
-        pytest.skip(f"PostgreSQL is not reachable at 127.0.0.1:5432 ({exc}); .ci/run starts it")
-    name = f"pendo_test_{uuid.uuid4().hex[:8]}"
-    yield name
-    with psycopg2.connect(PG) as conn, conn.cursor() as cur:
-        cur.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
-        cur.execute(f'DROP SCHEMA IF EXISTS "{name}_staging" CASCADE')
 
 
 @pytest.mark.timeout(900)  # nine real runs; minutes on a busy machine

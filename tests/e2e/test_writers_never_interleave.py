@@ -10,11 +10,9 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 
 import pendulum
-import psycopg2
 import pytest
 
 from pipelines import writer_lock
@@ -28,18 +26,8 @@ ROLLUPS = ("page_events", "feature_events", "track_events", "events")
 
 
 @pytest.fixture
-def dataset():
-    try:
-        psycopg2.connect(PG, connect_timeout=3).close()
-    except psycopg2.OperationalError as exc:
-        pytest.skip(f"PostgreSQL is not reachable at 127.0.0.1:5432 ({exc}); .ci/run starts it")
-    name = f"pendo_test_{uuid.uuid4().hex[:8]}"
-    yield name
-    with psycopg2.connect(PG) as conn, conn.cursor() as cur:
-        cur.execute("SELECT schema_name FROM information_schema.schemata WHERE schema_name LIKE %s", (f"{name}%",))
-        for (schema,) in cur.fetchall():
-            cur.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-
+def dataset(pg_dataset: str) -> str:
+    return pg_dataset
 
 @pytest.fixture
 def machines(make_sim, tmp_path: Path, dataset: str):
