@@ -35,7 +35,11 @@ def window_pages(table: str, number: int, total: int, window: Any, tz: str, page
     """``pages`` unchanged; once the last one is handed on, one ``window`` record with the window's rows."""
     rows = 0
     for page in pages:
-        rows += page.num_rows if hasattr(page, "num_rows") else len(page)
+        if hasattr(page, "num_rows"):
+            rows += page.num_rows
+        elif isinstance(page, list):
+            rows += len(page)
+        # else a quarantine.Rejected page: its rows go to _pendo_rejected, they are not the window's rows
         yield page
     day = _day(window.start, tz)
     emit("window", f"{table}: window {number} of {total} (day {day}) done, {rows:,} rows", table=table,
