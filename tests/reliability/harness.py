@@ -258,6 +258,29 @@ class Workspace:
         assert {t: local.get(t) for t in expected} == expected
 
 
+def loading_packages(working_dir: Path) -> list[Path]:
+    """Packages whose load step is under way: dlt's loader touched them and has jobs left to run.
+
+    A package sits in ``load/normalized`` from the end of normalize on, also while the pipeline is between its
+    normalize and load steps; only once the loader began does it write ``applied_schema_updates.json`` or move a job
+    to ``started_jobs``/``completed_jobs``. Jobs still in ``new_jobs``/``started_jobs`` mean the load is not over.
+    """
+    base = working_dir / "load" / "normalized"
+    found = []
+    for package in (p for p in base.iterdir() if p.is_dir()) if base.is_dir() else ():
+        def jobs(folder: str, package: Path = package) -> bool:
+            return (package / folder).is_dir() and any((package / folder).iterdir())
+
+        try:
+            began = (package / "applied_schema_updates.json").exists() or jobs("started_jobs") or jobs(
+                "completed_jobs")
+            if began and (jobs("new_jobs") or jobs("started_jobs")):
+                found.append(package)
+        except FileNotFoundError:  # the package moved to load/loaded while being looked at
+            continue
+    return found
+
+
 def error_lines(result: subprocess.CompletedProcess) -> list[str]:
     return [line for line in result.stderr.splitlines() if line.startswith("error:")]
 

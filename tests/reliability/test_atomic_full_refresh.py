@@ -20,11 +20,22 @@ import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 
 import pendulum
 import pytest
 
-from tests.reliability.harness import AGG, CORE, DATASET, EXIT_OK, Completed, Workspace, one_error_line
+from pipelines.identity import resolve_identity
+from tests.reliability.harness import (
+    AGG,
+    CORE,
+    DATASET,
+    EXIT_OK,
+    Completed,
+    Workspace,
+    loading_packages,
+    one_error_line,
+)
 
 PG = "postgresql://postgres:postgres@127.0.0.1:5432/postgres"
 RESOURCES = ",".join(CORE)
@@ -86,6 +97,12 @@ class PgWorkspace(Workspace):
     def schemas(self) -> list[str]:
         return [r[0] for r in self.query("SELECT schema_name FROM information_schema.schemata")]
 
+    @property
+    def working_dir(self) -> Path:
+        """The working dir of this Postgres dataset's identity (not the DuckDB file's)."""
+        identity = resolve_identity("postgres", self.dataset, {"credentials": PG})
+        return identity.working_root(str(self.pipelines)) / "pendo"
+
 
 def _workspace(make_workspace, destination: str) -> Workspace:
     if destination == "duckdb":
@@ -100,6 +117,11 @@ def _workspace(make_workspace, destination: str) -> Workspace:
     ws = PgWorkspace(base.sim, base.dir, dataset=f"pendo_test_{uuid.uuid4().hex[:8]}")
     ws.extra_env.update({"DESTINATION__POSTGRES__CREDENTIALS": PG})
     return ws
+
+
+def _aside_dir(ws: Workspace) -> Path:
+    """The refresh's side working dir: next to the pipeline's own, in its destination identity's root."""
+    return ws.working_dir.parent / ASIDE_DIR
 
 
 def _args(ws: Workspace, *args: str) -> tuple[str, ...]:
@@ -142,14 +164,13 @@ def _prepare(ws: Workspace, retag_days_back: int = 2) -> tuple[dict[str, Counter
 
 
 def _wait_for(ws: Workspace, process: subprocess.Popen, phase: str, timeout: float = 120) -> None:
-    aside = ws.pipelines / ASIDE_DIR / "pendo"
+    aside = _aside_dir(ws) / "pendo"
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         assert process.poll() is None, "the refresh finished before the planned kill"
         if phase == "extract" and sum(ws.sim.request_counts().values()) > 3:
             return
-        folder = aside / "load" / "normalized"
-        if phase == "load" and folder.is_dir() and any(folder.iterdir()):
+        if phase == "load" and loading_packages(aside):  # the aside load began and has jobs left
             return
         time.sleep(0.005)
     raise AssertionError(f"the refresh never reached {phase}")
@@ -162,13 +183,16 @@ def _kill_during(ws: Workspace, phase: str) -> None:
     process = ws.popen(*_args(ws, "run", "--full-refresh", "--resources", RESOURCES))
     try:
         _wait_for(ws, process, phase)
-        time.sleep(0.05 if phase == "load" else 0.5)
+        if phase == "extract":
+            time.sleep(0.5)  # a few delayed answers in
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=30)
         ws.sim.clear_faults()
     assert process.returncode == -signal.SIGKILL, "the refresh ended before it was killed"
+    if phase == "load":  # the kill landed inside the aside load, not after it
+        assert loading_packages(_aside_dir(ws) / "pendo"), "the kill came after the aside load, not during it"
 
 
 def _kill_at(ws: Workspace, moment: str) -> None:
@@ -184,7 +208,7 @@ def _then_a_plain_run_converges(ws: Workspace) -> Completed:
     assert "Traceback" not in rerun.stderr
     ws.assert_equals_truth(CORE)
     ws.assert_cursors_consistent(CORE)
-    assert not (ws.pipelines / ASIDE_DIR).exists() and _aside_schemas(ws) == [], "the aside copy was left behind"
+    assert not _aside_dir(ws).exists() and _aside_schemas(ws) == [], "the aside copy was left behind"
     return rerun
 
 
@@ -230,7 +254,7 @@ def test_a_full_refresh_replaces_every_table_and_cursor_in_one_swap(make_workspa
         ws.assert_equals_truth(CORE)  # the re-tagged day outside the lookback included
         ws.assert_cursors_consistent(CORE)
         assert len(ws.completed_loads()) == 1, "the dataset's bookkeeping is the fresh copy's"
-        assert not (ws.pipelines / ASIDE_DIR).exists() and _aside_schemas(ws) == []
+        assert not _aside_dir(ws).exists() and _aside_schemas(ws) == []
         _then_a_plain_run_converges(ws)
     finally:
         if isinstance(ws, PgWorkspace):
@@ -254,7 +278,7 @@ def test_a_refresh_blocked_by_dependent_views_changes_nothing_and_says_what_to_d
         line = one_error_line(blocked)
         assert "other objects depend on it" in line and "the dataset is unchanged" in line
         assert _holds_old_or_complete_new(ws, old) == "old"
-        assert not (ws.pipelines / ASIDE_DIR).exists() and _aside_schemas(ws) == []
+        assert not _aside_dir(ws).exists() and _aside_schemas(ws) == []
         _then_a_plain_run_converges(ws)
     finally:
         for schema in [views, ws.dataset, *_aside_schemas(ws), f"{ws.dataset}_staging"]:

@@ -1,8 +1,9 @@
 """Bounded disk: completed load packages are pruned after every successful run and backfill chunk.
 
-dlt keeps every finished package under ``<pipelines_dir>/pendo/load/loaded/`` forever (issue 13 item 9); pendo-elt
-keeps the newest ``PENDO_ELT_KEEP_LOAD_PACKAGES`` (default 3). The destination's own record of loads is untouched
-and every run stays exact.
+dlt keeps every finished package under ``<working dir>/load/loaded/`` forever (the working dir is
+``<pipelines_dir>/<destination>-<hash>/pendo``; issue 13 item 9); pendo-elt keeps the newest
+``PENDO_ELT_KEEP_LOAD_PACKAGES`` (default 3). The destination's own record of loads is untouched and every run
+stays exact.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from tests.reliability.harness import CORE, EXIT_OK, EXIT_USAGE, Workspace, one_
 
 
 def loaded_packages(ws: Workspace) -> list[str]:
-    folder = ws.pipelines / "pendo" / "load" / "loaded"
+    folder = ws.working_dir / "load" / "loaded"
     return sorted((p.name for p in folder.iterdir() if p.is_dir()), key=float) if folder.is_dir() else []
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.reliability.harness import AGG, Workspace
+from tests.reliability.harness import AGG, Workspace, loading_packages
 
 RESOURCES = "pages,visitors,page_events,guide_events"
 TABLES = ["pages", "visitors", "page_events", "guide_events"]
@@ -27,7 +27,7 @@ STOP_WITHIN_S = 10.0  # measured 0.09-0.96 s; the margin is for a machine shared
 
 
 def _dirs(ws: Workspace, where: str) -> list[Path]:
-    base = ws.pipelines / "pendo" / where
+    base = ws.working_dir / where
     return [p for p in base.iterdir() if p.is_dir()] if base.is_dir() else []
 
 
@@ -36,7 +36,7 @@ def _reached(ws: Workspace, stage: str) -> bool:
         return ws.sim.control("GET", "faults")["pending"] == []
     if stage == "normalize":
         return bool(_dirs(ws, "normalize/extracted") or _dirs(ws, "load/new"))
-    return bool(_dirs(ws, "load/normalized"))
+    return bool(loading_packages(ws.working_dir))  # the load step began (not only normalize ended)
 
 
 def _signal_in(ws: Workspace, stage: str, sig: int) -> tuple[subprocess.Popen, float, str]:
