@@ -18,8 +18,8 @@ import dlt
 import pendulum
 from dlt.sources import DltResource
 
+from sources.pendo import entity_lists, people_paging, sync, window_fetch
 from sources.pendo import extra_resources as extra
-from sources.pendo import helpers, sync
 from sources.pendo.apps import apps_resource
 from sources.pendo.client import PendoClient
 from sources.pendo.columns import stable_columns
@@ -53,7 +53,7 @@ from sources.pendo.settings import (
     TOMBSTONE_COLUMN,
 )
 from sources.pendo.settle import SyncStats
-from sources.pendo.shaping import metadata_field_rows
+from sources.pendo.shaping import metadata_field_rows, shape
 from sources.pendo.windows import bucket_starts, floor_to_bucket, incremental_start, plan_windows
 
 __all__ = ["pendo_source", "PendoError", "ConfigError"]
@@ -127,7 +127,7 @@ def pendo_source(
     client = PendoClient(cfg.base_url, cfg.integration_key, timeout=cfg.request_timeout,
                          max_attempts=cfg.max_attempts, backoff_base=cfg.retry_backoff_seconds)
     clock = _PendoClock(client)
-    pool = helpers.WindowPool(cfg.concurrency)  # one bound on windows in flight for all event tables
+    pool = window_fetch.WindowPool(cfg.concurrency)  # one bound on windows in flight for all event tables
     scope = ScopeGuard(cfg)  # a widened app_ids / include_anonymous_visitors reloads the history it adds
     lists = sync.EntityLists(client, cfg)
     syncing = sync.Syncing(warehouse, sync_stats if sync_stats is not None else SyncStats(), lists, verify_range)
@@ -158,7 +158,7 @@ def entity_resource(
     """Full lists on every run (they are small): replace, so an entity deleted in Pendo leaves the table."""
 
     def entities() -> Iterator[list[dict]]:
-        yield lists.get(endpoint) if lists else helpers.fetch_entities(client, endpoint, cfg.app_ids)
+        yield lists.get(endpoint) if lists else entity_lists.fetch_entities(client, endpoint, cfg.app_ids)
 
     resource = dlt.resource(entities, name=table, write_disposition="replace", primary_key="id")
     return extra.with_product_area_column(resource) if table in PRODUCT_AREA_TABLES else resource
@@ -167,7 +167,7 @@ def entity_resource(
 def metadata_fields_resource(client: PendoClient) -> DltResource:
     def metadata_fields() -> Iterator[list[dict]]:
         for kind in ("visitor", "account"):
-            yield metadata_field_rows(stable_columns(helpers.fetch_metadata_schema(client, kind)))
+            yield metadata_field_rows(stable_columns(entity_lists.fetch_metadata_schema(client, kind)))
 
     return dlt.resource(metadata_fields, name="metadata_fields", write_disposition="replace",
                         primary_key=("kind", "group", "field"))
@@ -182,7 +182,8 @@ def people_resource(
     def people() -> Iterator[Any]:
         state = {} if cfg.backfill else dlt.current.resource_state()
         reload = (scope or ScopeGuard(cfg)).reload(table, state, "cursor_ms")
-        schema = stable_columns(helpers.fetch_metadata_schema(client, "visitor" if source == "visitors" else "account"))
+        kind = "visitor" if source == "visitors" else "account"
+        schema = stable_columns(entity_lists.fetch_metadata_schema(client, kind))
         lower = None
         if cfg.backfill:
             lower = int(cfg.start_date.timestamp() * 1000) if cfg.start_date else None
@@ -190,7 +191,7 @@ def people_resource(
             lower = state["cursor_ms"] - cfg.lookback_days * 86_400_000
         hints = dlt.mark.make_hints(columns=_new_column_hints(table, schema.column_hints()))
         first = True
-        for rows in helpers.fetch_people(client, source, id_field, schema, cfg, lower, state):
+        for rows in people_paging.fetch_people(client, source, id_field, schema, cfg, lower, state):
             yield dlt.mark.with_hints(rows, hints) if first else rows
             first = False
         schema.assigner.warn_once()  # fields outside the schema that met a taken column on the way
@@ -218,7 +219,7 @@ def event_resource(
     client: PendoClient,
     cfg: PendoConfig,
     clock: _PendoClock,
-    pool: helpers.WindowPool,
+    pool: window_fetch.WindowPool,
     table: str,
     source: str,
     *,
@@ -250,7 +251,7 @@ def event_resource(
             start, end = _event_range(cfg, state, now)
             jobs = sync.incremental_jobs(ctx, start, end, now, verified=not cfg.backfill and "cursor" in state,
                                          changed_entities=syncing.rule_edits(table))
-        fetched = helpers.fetch_windows(client, table, source, [j.window for j in jobs], cfg, pool,
+        fetched = window_fetch.fetch_windows(client, table, source, [j.window for j in jobs], cfg, pool,
                                         single_events=single_events, stages=[j.stages for j in jobs])
         extracted_at = pendulum.now("UTC")
         held = Hold(table, cfg.backfill)  # after a window with rejected rows the cursor stays: the next run re-extracts
@@ -301,14 +302,14 @@ def visitor_history_resource(
         now = clock.now()
         start, end = _event_range(cfg, state, now)
         days = [w.start for w in plan_windows(start, end, "day", cfg.timezone, 1)]
-        schema = helpers.fetch_metadata_schema(client, "visitor")
-        for page in helpers.fetch_people(client, "visitors", "visitorId", schema, cfg, None, {}):
+        schema = entity_lists.fetch_metadata_schema(client, "visitor")
+        for page in people_paging.fetch_people(client, "visitors", "visitorId", schema, cfg, None, {}):
             for visitor in page:
                 visitor_id = visitor["visitor_id"]
                 for day in days:
                     items = client.get_json(f"/visitor/{_path_id(visitor_id)}/history",
                                             params={"starttime": int(day.timestamp() * 1000)})
-                    rows = [{"visitor_id": visitor_id, "day": day, **helpers.shape(i)} for i in items or []]
+                    rows = [{"visitor_id": visitor_id, "day": day, **shape(i)} for i in items or []]
                     yield [{"visitor_id": visitor_id, "day": day, TOMBSTONE_COLUMN: True}, *rows]
         if not cfg.backfill and days and not clock.guessed:
             state["cursor"] = days[-1].to_iso8601_string()

@@ -19,7 +19,6 @@ import orjson
 import requests
 import urllib3.exceptions
 
-from sources.pendo.aggregation import MalformedBody, TruncatedBody, read_results
 from sources.pendo.deadline import DeadlineExceeded, DeadlineReader
 from sources.pendo.errors import (
     PendoAuthError,
@@ -29,6 +28,7 @@ from sources.pendo.errors import (
     WindowTimedOutError,
     WindowTooLargeError,
 )
+from sources.pendo.results_parser import MalformedBody, TruncatedBody, read_results
 from sources.pendo.settings import DEFAULT_MAX_ATTEMPTS, DEFAULT_REQUEST_TIMEOUT_S
 from sources.pendo.spool import RowSpool
 

@@ -15,7 +15,7 @@ import pendulum
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from sources.pendo import helpers
+from sources.pendo import bucket_rows, window_fetch
 from sources.pendo.arrow import TIMESTAMP
 from sources.pendo.config import PendoConfig
 from sources.pendo.diff import BucketRepair
@@ -24,7 +24,7 @@ from sources.pendo.fingerprints import Fingerprint, Key, entity_filter
 from sources.pendo.settings import ENTITY_FIELDS, TOMBSTONE_COLUMN
 from sources.pendo.windows import Window, bucket_starts, plan_windows
 
-Page = helpers.Page
+Page = window_fetch.Page
 
 
 @dataclass
@@ -78,7 +78,7 @@ def bucket_window(cfg: PendoConfig, bucket_ms: int) -> Window:
 
 def _markers(cfg: PendoConfig, table: str, window: Window, pairs: Sequence[Key], single_events: bool) -> Page:
     if table not in ENTITY_FIELDS:
-        return helpers.tombstones(window, cfg.period, cfg.timezone, arrow=not single_events)
+        return bucket_rows.tombstones(window, cfg.period, cfg.timezone, arrow=not single_events)
     column = ENTITY_FIELDS[table][1]
     if single_events:
         return [{cfg.period: pendulum.from_timestamp(b / 1000), column: e, TOMBSTONE_COLUMN: True} for b, e in pairs]

@@ -19,7 +19,7 @@ from typing import Any
 import dlt
 import pendulum
 
-from sources.pendo import helpers, settle
+from sources.pendo import entity_lists, settle
 from sources.pendo.client import PendoClient
 from sources.pendo.config import PendoConfig
 from sources.pendo.repair import Job, bucket_window, repair_jobs, replacement_jobs
@@ -141,7 +141,7 @@ class EntityLists:
     def get(self, endpoint: str) -> list[dict]:
         with self._lock:
             if endpoint not in self._lists:
-                self._lists[endpoint] = helpers.fetch_entities(self._client, endpoint, self._cfg.app_ids)
+                self._lists[endpoint] = entity_lists.fetch_entities(self._client, endpoint, self._cfg.app_ids)
             return self._lists[endpoint]
 
 

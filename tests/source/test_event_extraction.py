@@ -20,7 +20,7 @@ import pendulum
 import pyarrow as pa
 import pytest
 
-from sources.pendo import helpers
+from sources.pendo import bucket_rows, window_fetch
 from sources.pendo.arrow import TIMESTAMP, rollup_table
 from sources.pendo.config import PendoConfig, validate
 from sources.pendo.errors import PendoUnavailableError, WindowTooLargeError
@@ -98,14 +98,14 @@ def test_memoized_buckets_equal_floor_to_bucket_of_each_event(period: str, tz: s
     times = sorted(rng.randrange(first, first + 3 * DAY_MS) for _ in range(3000))
     times += [first + k * 900_000 + d for k in range(3 * 96) for d in (-1, 0, 1)]  # every slot edge
     rows = [{"browserTime": ms, "guideId": "g"} for ms in times]
-    shaped = helpers._shape_single_events(rows, period, tz)
+    shaped = bucket_rows.shape_single_events(rows, period, tz)
     for ms, row in zip(times, shaped, strict=True):
         assert row[period] == floor_to_bucket(pendulum.from_timestamp(ms / 1000), period, tz), (ms, tz)
         assert row["browser_time"] == pendulum.from_timestamp(ms / 1000)
 
 
 def test_single_events_without_browser_time_get_no_bucket() -> None:
-    assert helpers._shape_single_events([{"guideId": "g"}], "day", "UTC") == [{"guide_id": "g"}]
+    assert bucket_rows.shape_single_events([{"guideId": "g"}], "day", "UTC") == [{"guide_id": "g"}]
 
 
 # --- windows in flight ------------------------------------------------------------------------------
@@ -185,8 +185,8 @@ def test_concurrency_bounds_the_windows_in_flight_of_all_tables_together(concurr
     cfg = config(concurrency)
     windows = plan_windows(cfg.start_date, cfg.end_date, "day", cfg.timezone, 1)
     client = FakeClient(too_large={"events"})  # its days are split into hours and summed back
-    pool = helpers.WindowPool(cfg.concurrency)
-    generators = {t: helpers.fetch_windows(client, t, s, windows, cfg, pool, single_events=False)
+    pool = window_fetch.WindowPool(cfg.concurrency)
+    generators = {t: window_fetch.fetch_windows(client, t, s, windows, cfg, pool, single_events=False)
                   for t, s in TABLES.items()}
     result = round_robin(generators)
     assert client.most_in_flight <= concurrency  # a pool per table had 4 x concurrency in flight
@@ -207,8 +207,8 @@ def test_a_failing_table_stops_the_extraction_and_leaves_no_thread() -> None:
     cfg = config(2, days=10)
     windows = plan_windows(cfg.start_date, cfg.end_date, "day", cfg.timezone, 1)
     client = FakeClient(fail="events")
-    pool = helpers.WindowPool(cfg.concurrency)
-    generators = {t: helpers.fetch_windows(client, t, s, windows, cfg, pool, single_events=False)
+    pool = window_fetch.WindowPool(cfg.concurrency)
+    generators = {t: window_fetch.fetch_windows(client, t, s, windows, cfg, pool, single_events=False)
                   for t, s in TABLES.items()}
     with pytest.raises(PendoUnavailableError, match="events"):
         round_robin(generators)
@@ -221,9 +221,9 @@ def test_a_failing_table_stops_the_extraction_and_leaves_no_thread() -> None:
 def test_a_pool_restarts_for_tables_extracted_one_after_another() -> None:
     cfg = config(2, days=3)
     windows = plan_windows(cfg.start_date, cfg.end_date, "day", cfg.timezone, 1)
-    pool = helpers.WindowPool(cfg.concurrency)
+    pool = window_fetch.WindowPool(cfg.concurrency)
     for table, source in TABLES.items():
-        got = list(helpers.fetch_windows(FakeClient(), table, source, windows, cfg, pool, single_events=False))
+        got = list(window_fetch.fetch_windows(FakeClient(), table, source, windows, cfg, pool, single_events=False))
         assert [w for w, _ in got] == windows
         wait_for_no_window_threads()
 
@@ -237,8 +237,8 @@ def test_single_events_are_shaped_in_the_worker() -> None:
             first = body["request"]["pipeline"][0]["source"]["timeSeries"]["first"]
             return RowSpool.holding([{"browserTime": first + 1000, "guideId": "g"}])
 
-    got = list(helpers.fetch_windows(Guides(), "guide_events", "guideEvents", windows, cfg,
-                                     helpers.WindowPool(2), single_events=True))
+    got = list(window_fetch.fetch_windows(Guides(), "guide_events", "guideEvents", windows, cfg,
+                                     window_fetch.WindowPool(2), single_events=True))
     for window, pages in got:
         assert list(pages) == [[{"browser_time": window.start.add(seconds=1), "guide_id": "g", "day": window.start}]]
     wait_for_no_window_threads()
@@ -249,9 +249,9 @@ def test_an_answer_spooled_to_disk_is_converted_as_it_is_loaded() -> None:
     for i in range(5):
         spool.append({"day": 1773806400000, "visitorId": str(i), "numEvents": i})
     assert spool.on_disk
-    pages = helpers._part_pages("day", spool, config(1), single_events=False)
+    pages = window_fetch._part_pages("day", spool, config(1), single_events=False)
     assert not isinstance(pages, list)
     assert pa.concat_tables(list(pages)).column("num_events").to_pylist() == [0, 1, 2, 3, 4]
     small = RowSpool.holding([{"day": 1773806400000, "visitorId": "v", "numEvents": 1}])
-    assert isinstance(helpers._part_pages("day", small, config(1), single_events=False), list)
+    assert isinstance(window_fetch._part_pages("day", small, config(1), single_events=False), list)
 

@@ -13,7 +13,7 @@ import tracemalloc
 import orjson
 import pytest
 
-from sources.pendo.aggregation import MalformedBody, TruncatedBody, iter_results, read_results
+from sources.pendo.results_parser import MalformedBody, TruncatedBody, iter_results, read_results
 from tests.source.test_stream_parsing import BODY, ROWS, GeneratedBody
 
 SMALL, STREAMED = 1 << 20, 40  # bounds: the body fits / the body is streamed after 40 bytes

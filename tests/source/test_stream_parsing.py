@@ -18,8 +18,8 @@ import ijson
 import orjson
 import pytest
 
-from sources.pendo import aggregation
-from sources.pendo.aggregation import BACKEND, MalformedBody, TruncatedBody, iter_array, iter_results
+from sources.pendo import results_parser
+from sources.pendo.results_parser import BACKEND, MalformedBody, TruncatedBody, iter_array, iter_results
 
 ROWS = [
     {
@@ -44,7 +44,7 @@ BODY = orjson.dumps({"startTime": 1543726800000, "results": ROWS})
 def backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """Behaviour must not depend on which ijson backend happens to be installed."""
     if request.param == "python":
-        monkeypatch.setattr(aggregation, "BACKEND", ijson.get_backend("python"))
+        monkeypatch.setattr(results_parser, "BACKEND", ijson.get_backend("python"))
     return request.param
 
 
