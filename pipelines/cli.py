@@ -261,9 +261,9 @@ def _pipeline(args: argparse.Namespace):  # noqa: ANN202 - dlt.Pipeline, importe
 
 
 def _begin(args: argparse.Namespace, pipeline, tables, **backfill) -> str:  # noqa: ANN001
-    from pipelines.status import describe_destination
+    from pipelines.identity import identity_of
 
-    target = describe_destination(pipeline)
+    target = identity_of(pipeline).target
     args.display.begin(args.command, target, pipeline.dataset_name, tables, **backfill)
     return target
 

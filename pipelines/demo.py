@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import tempfile
 
+from pipelines.identity import identity_of
 from pipelines.models import run_models
 from pipelines.progress import Display
 from pipelines.report import write_report
@@ -26,7 +27,7 @@ def demo(scale: str = "small", duckdb_path: str = "pendo.duckdb", report_path: s
             pipeline = make_pipeline("duckdb", DEFAULT_DATASET, pipelines_dir, progress=display.collector,
                                      destination_config={"credentials": target})
             say(f"loading the simulator into {target} ({len(DEFAULT_RESOURCES)} tables) ...")
-            display.begin("demo load", f"duckdb {target}", DEFAULT_DATASET, DEFAULT_RESOURCES)
+            display.begin("demo load", identity_of(pipeline).target, DEFAULT_DATASET, DEFAULT_RESOURCES)
             # The demo always starts from an empty dataset so its numbers are the simulator's.
             summary = run(
                 pipeline, full_refresh=True, base_url=sim.base_url, integration_key=sim.integration_key,

@@ -49,8 +49,15 @@ class DestinationIdentity:
         """The pipelines dir of this warehouse: dlt's working dirs of every pipeline writing it live below."""
         return Path(pipelines_dir or default_pipelines_dir()).expanduser().absolute() / f"{self.destination}-{self.key}"
 
+    @property
+    def target(self) -> str:
+        """The warehouse in a few words, for progress lines, run summaries and JSON events:
+        ``duckdb /abs/pendo.duckdb``, ``postgres db.host:5432/warehouse``. No user name, no password."""
+        return f"{self.destination} {self.location}"
+
     def describe(self) -> str:
-        """Where the data goes, for people: no user name, no password."""
+        """The warehouse and the dataset, for messages about them (``status``, ``check``, the run's log line, the
+        writer lock): ``duckdb file /abs/pendo.duckdb, dataset 'pendo_data'``. No user name, no password."""
         where = f"file {self.location}" if self.destination == "duckdb" else self.location
         return f"{self.destination} {where}, dataset '{self.dataset}'"
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import dlt
 import pendulum
 
+from pipelines.identity import identity_of
 from sources.pendo.errors import ConfigError, PendoError
 
 
@@ -26,33 +27,12 @@ class TableStatus:
     behind: str | None
 
 
-def describe_destination(pipeline: dlt.Pipeline) -> str:
-    """Where a pipeline writes, for people: ``duckdb /abs/pendo.duckdb``, ``postgres db.host:5432/warehouse``."""
-    name = pipeline.destination.destination_name if pipeline.destination else "duckdb"
-    try:
-        credentials = pipeline.destination_client().config.credentials
-    except Exception:  # noqa: BLE001 - unresolvable credentials are reported by the step that needs them
-        return name
-    if name == "duckdb" and getattr(credentials, "database", None):
-        return f"duckdb {Path(credentials.database).expanduser().resolve()}"
-    host = getattr(credentials, "host", None)
-    if host:
-        port = getattr(credentials, "port", None)
-        return f"{name} {host}{f':{port}' if port else ''}/{getattr(credentials, 'database', '') or ''}".rstrip("/")
-    return name
-
-
 def missing_duckdb_file(pipeline: dlt.Pipeline) -> Path | None:
     """The DuckDB file the pipeline would read when it does not exist (opening it would create an empty one)."""
-    if pipeline.destination is None or pipeline.destination.destination_name != "duckdb":
+    identity = identity_of(pipeline)
+    if identity.destination != "duckdb":
         return None
-    try:
-        database = pipeline.destination_client().config.credentials.database
-    except Exception:  # noqa: BLE001 - reported by the step that opens it
-        return None
-    if not database or database == ":memory:":
-        return None
-    path = Path(database).expanduser().resolve()
+    path = Path(identity.location)
     return None if path.exists() else path
 
 
@@ -132,6 +112,7 @@ def _age(delta: pendulum.Duration) -> str:
 
 def check_destination(pipeline: dlt.Pipeline) -> str:
     """Create and drop a scratch table in the dataset: proves the destination is reachable and writable."""
+    identity = identity_of(pipeline)
     scratch = f"_pendo_elt_check_{uuid.uuid4().hex[:8]}"
     try:
         with pipeline.sql_client() as client:
@@ -142,11 +123,9 @@ def check_destination(pipeline: dlt.Pipeline) -> str:
             client.execute_sql(f"INSERT INTO {name} VALUES (1)")
             client.execute_sql(f"DROP TABLE {name}")
     except Exception as exc:  # noqa: BLE001 - any driver error becomes one line
-        raise DestinationError(
-            f"destination {describe_destination(pipeline)} is not reachable or not writable: "
-            f"{_one_line(exc)}"
-        ) from None
-    return f"{describe_destination(pipeline)}, dataset '{pipeline.dataset_name}', is writable"
+        raise DestinationError(f"destination {identity.describe()} is not reachable or not writable: "
+                               f"{_one_line(exc)}") from None
+    return f"{identity.describe()}, is writable"
 
 
 def _one_line(exc: BaseException) -> str:

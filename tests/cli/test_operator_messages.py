@@ -36,7 +36,7 @@ def test_the_summary_names_the_destination_and_dataset(cli) -> None:  # noqa: F8
 def test_check_names_the_duckdb_file(cli) -> None:  # noqa: F811
     result = cli("check")
     assert result.returncode == 0, result.stderr
-    assert f"duckdb {cli.db}, dataset 'pendo_data', is writable" in result.stdout
+    assert f"duckdb file {cli.db}, dataset 'pendo_data', is writable" in result.stdout
 
 
 def test_check_names_the_postgres_host(cli) -> None:  # noqa: F811
