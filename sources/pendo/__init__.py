@@ -36,8 +36,10 @@ from sources.pendo.settings import (
     DEFAULT_MAX_ATTEMPTS,
     DEFAULT_PAGE_SIZE,
     DEFAULT_PERIOD,
+    DEFAULT_REGION,
     DEFAULT_REQUEST_TIMEOUT_S,
     DEFAULT_RESOURCES,
+    DEFAULT_RETRY_BACKOFF_S,
     DEFAULT_SETTLE_DAYS,
     DEFAULT_START_DAYS_AGO,
     DEFAULT_TIMEZONE,
@@ -64,7 +66,7 @@ logger = logging.getLogger("pendo_elt")
 @dlt.source(name="pendo", max_table_nesting=2)
 def pendo_source(
     integration_key: str = dlt.secrets.value,
-    region: str = "us",
+    region: str = DEFAULT_REGION,
     base_url: str | None = None,
     app_ids: Any = None,
     start_date: str | None = None,
@@ -79,7 +81,7 @@ def pendo_source(
     page_size: int = DEFAULT_PAGE_SIZE,
     request_timeout: float = DEFAULT_REQUEST_TIMEOUT_S,
     max_attempts: int = DEFAULT_MAX_ATTEMPTS,
-    retry_backoff_seconds: float = 1.0,
+    retry_backoff_seconds: float = DEFAULT_RETRY_BACKOFF_S,
     report_ids: Any = None,
     backfill_progress: dict | None = None,
     warehouse: Any = None,

@@ -13,7 +13,18 @@ import pendulum
 from sources.pendo.errors import ConfigError
 from sources.pendo.settings import (
     ALL_RESOURCES,
+    DEFAULT_CONCURRENCY,
+    DEFAULT_LOOKBACK_DAYS,
+    DEFAULT_MAX_ATTEMPTS,
+    DEFAULT_PAGE_SIZE,
+    DEFAULT_PERIOD,
+    DEFAULT_REGION,
+    DEFAULT_REQUEST_TIMEOUT_S,
+    DEFAULT_RETRY_BACKOFF_S,
+    DEFAULT_SETTLE_DAYS,
     DEFAULT_START_DAYS_AGO,
+    DEFAULT_TIMEZONE,
+    DEFAULT_WINDOW_DAYS,
     PERIODS,
     REGION_HOSTS,
 )
@@ -39,7 +50,7 @@ class PendoConfig:
     page_size: int
     request_timeout: float
     max_attempts: int
-    retry_backoff_seconds: float = 1.0
+    retry_backoff_seconds: float = DEFAULT_RETRY_BACKOFF_S
 
     @property
     def backfill(self) -> bool:
@@ -95,7 +106,7 @@ def resolve_base_url(region: str | None, base_url: str | None) -> str:
         prefix = parts.path.rstrip("/")
         prefix = prefix[: -len("/api/v1")] if prefix.endswith("/api/v1") else prefix
         return f"{parts.scheme}://{parts.netloc}{prefix}"
-    region_name = (region or "us").strip().lower()
+    region_name = (region or DEFAULT_REGION).strip().lower()
     if region_name not in REGION_HOSTS:
         raise ConfigError(f"{_key('region')} must be one of {', '.join(REGION_HOSTS)}, got {region!r}")
     return REGION_HOSTS[region_name]
@@ -168,24 +179,29 @@ def validate_resources(names: list[str] | tuple[str, ...]) -> tuple[str, ...]:
 def validate(
     *,
     integration_key: Any,
-    region: Any,
-    base_url: Any,
-    app_ids: Any,
-    start_date: Any,
-    end_date: Any,
-    period: Any,
-    lookback_days: Any,
-    settle_days: Any = 10,
-    subscription_timezone: Any,
-    include_anonymous_visitors: Any,
-    window_days: Any,
-    concurrency: Any,
-    page_size: Any,
-    request_timeout: Any,
-    max_attempts: Any,
-    retry_backoff_seconds: Any = 1.0,
+    region: Any = DEFAULT_REGION,
+    base_url: Any = None,
+    app_ids: Any = None,
+    start_date: Any = None,
+    end_date: Any = None,
+    period: Any = DEFAULT_PERIOD,
+    lookback_days: Any = DEFAULT_LOOKBACK_DAYS,
+    settle_days: Any = DEFAULT_SETTLE_DAYS,
+    subscription_timezone: Any = DEFAULT_TIMEZONE,
+    include_anonymous_visitors: Any = False,
+    window_days: Any = DEFAULT_WINDOW_DAYS,
+    concurrency: Any = DEFAULT_CONCURRENCY,
+    page_size: Any = DEFAULT_PAGE_SIZE,
+    request_timeout: Any = DEFAULT_REQUEST_TIMEOUT_S,
+    max_attempts: Any = DEFAULT_MAX_ATTEMPTS,
+    retry_backoff_seconds: Any = DEFAULT_RETRY_BACKOFF_S,
     now: pendulum.DateTime | None = None,
 ) -> PendoConfig:
+    """Check and convert the source's settings; a setting left out takes its default (sources/pendo/settings.py).
+
+    Types are converted here too, not only by dlt: dlt coerces what comes from config files and the environment,
+    but callers in Python (the runner's explicit arguments, bench, tests) hand values straight in.
+    """
     check_integration_key(integration_key)
     if period not in PERIODS:
         raise ConfigError(f"{_key('period')} must be one of {', '.join(PERIODS)}, got {period!r}")

@@ -22,6 +22,7 @@ DEFAULT_CONCURRENCY = 2         # windows in flight at once: Pendo's rate limits
 DEFAULT_PAGE_SIZE = 10_000       # visitors/accounts rows per keyset page
 DEFAULT_REQUEST_TIMEOUT_S = 300.0  # Pendo lets one aggregation run for up to 5 minutes
 DEFAULT_MAX_ATTEMPTS = 6
+DEFAULT_RETRY_BACKOFF_S = 1.0      # base of the exponential backoff between attempts
 MIN_SPLIT_MS = 3_600_000         # windows are split down to one hour, then we give up
 PAGE_ROWS = 10_000               # rows per page handed to dlt (and read back from a spool)
 
