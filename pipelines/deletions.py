@@ -14,7 +14,6 @@ of its deletions: the schedule survives a new machine, and the table is an audit
 
 from __future__ import annotations
 
-import inspect
 import logging
 import time
 from collections.abc import Iterable, Mapping
@@ -25,16 +24,10 @@ import dlt
 from dlt.common.configuration.inject import with_config
 
 from sources.pendo.client import PendoClient
-from sources.pendo.config import validate
 from sources.pendo.errors import ConfigError, PendoError, PendoResponseError
 from sources.pendo.people_ids import id_page_body, ids_of, next_after
-from sources.pendo.settings import (
-    ANONYMOUS_PREFIX,
-    DEFAULT_MAX_ATTEMPTS,
-    DEFAULT_PAGE_SIZE,
-    DEFAULT_REQUEST_TIMEOUT_S,
-    PEOPLE_SOURCES,
-)
+from sources.pendo.settings import ANONYMOUS_PREFIX, PEOPLE_SOURCES
+from sources.pendo.source_settings import configured_from, pendo_client
 
 logger = logging.getLogger("pendo_elt")
 
@@ -83,22 +76,8 @@ class DeletionReport:
 
 
 @with_config(sections=("sources", "pendo"))
-def deletion_settings(
-    integration_key: str = dlt.secrets.value,
-    region: str = "us",
-    base_url: str | None = None,
-    include_anonymous_visitors: bool = False,
-    page_size: int = DEFAULT_PAGE_SIZE,
-    request_timeout: float = DEFAULT_REQUEST_TIMEOUT_S,
-    max_attempts: int = DEFAULT_MAX_ATTEMPTS,
-    retry_backoff_seconds: float = 1.0,
-    reconcile_deletions_hours: Any = DEFAULT_RECONCILE_DELETIONS_HOURS,
-) -> DeletionSettings:
-    """The source settings a reconciliation needs, validated as the source validates them (same one-line errors)."""
-    cfg = validate(integration_key=integration_key, region=region, base_url=base_url, app_ids=None,
-                   start_date=None, end_date=None, period="day", lookback_days=0, subscription_timezone="UTC",
-                   include_anonymous_visitors=include_anonymous_visitors, window_days=1, concurrency=1,
-                   page_size=page_size, request_timeout=request_timeout, max_attempts=max_attempts)
+def _every_hours(reconcile_deletions_hours: Any = DEFAULT_RECONCILE_DELETIONS_HOURS) -> float:
+    """``reconcile_deletions_hours`` as configured (explicit first): a setting of the run, not of the source."""
     try:
         hours = float(reconcile_deletions_hours)
     except (TypeError, ValueError):
@@ -106,15 +85,19 @@ def deletion_settings(
     if not 0 <= hours <= 8760:
         raise ConfigError(f"sources.pendo.{SETTING} (env SOURCES__PENDO__{SETTING.upper()}) must be a number of "
                           f"hours from 0 (every run) to 8760, got {reconcile_deletions_hours!r}")
-    client = PendoClient(cfg.base_url, cfg.integration_key, timeout=cfg.request_timeout,
-                         max_attempts=cfg.max_attempts, backoff_base=float(retry_backoff_seconds))
-    return DeletionSettings(client, cfg.include_anonymous_visitors, cfg.page_size, hours)
+    return hours
+
+
+def _hours(source_config: Mapping[str, Any]) -> float:
+    given = source_config.get(SETTING)
+    return _every_hours() if given is None else _every_hours(given)
 
 
 def _settings(source_config: Mapping[str, Any]) -> DeletionSettings:
-    """Settings from the run's source arguments where given, else from config (the others are the source's)."""
-    accepted = inspect.signature(deletion_settings).parameters
-    return deletion_settings(**{k: v for k, v in source_config.items() if k in accepted and v is not None})
+    """Settings from the run's source arguments where given, else from config, validated as the source does."""
+    cfg = configured_from(source_config)
+    hours = _hours(source_config)
+    return DeletionSettings(pendo_client(cfg), cfg.include_anonymous_visitors, cfg.page_size, hours)
 
 
 def reconcile_deletions(pipeline: dlt.Pipeline, source_config: Mapping[str, Any], *, apply: bool) -> DeletionReport:
@@ -164,7 +147,7 @@ def reconcile_if_due(pipeline: dlt.Pipeline, source_config: Mapping[str, Any],
     """Reconcile (and apply) when the last reconciliation recorded in the dataset is ``every_hours`` old or more
     (default: the ``reconcile_deletions_hours`` setting; 0 means every run). None when it was not due."""
     if every_hours is None:
-        every_hours = _settings(source_config).every_hours
+        every_hours = _hours(source_config)
     if every_hours > 0:
         last = last_reconciled_ms(pipeline)
         if last is not None and time.time() * 1000 - last < every_hours * 3_600_000:

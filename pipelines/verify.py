@@ -17,7 +17,6 @@ from typing import Any
 
 import dlt
 import pendulum
-from dlt.common.configuration.inject import with_config
 
 from pipelines import deletions, writer_lock
 from pipelines.lock import PipelineLock
@@ -25,16 +24,10 @@ from pipelines.run import BACKFILL_RESOURCES, RunSummary, _run_locked
 from pipelines.warehouse_fingerprints import WarehouseFingerprints
 from sources.pendo import _PendoClock, settle
 from sources.pendo.client import PendoClient
-from sources.pendo.config import PendoConfig, parse_date, validate, validate_resources
+from sources.pendo.config import PendoConfig, parse_date, validate_resources
 from sources.pendo.errors import ConfigError
-from sources.pendo.settings import (
-    DEFAULT_MAX_ATTEMPTS,
-    DEFAULT_PERIOD,
-    DEFAULT_REQUEST_TIMEOUT_S,
-    DEFAULT_TIMEZONE,
-    ROLLUP_SOURCES,
-    SINGLE_EVENT_SOURCES,
-)
+from sources.pendo.settings import ROLLUP_SOURCES, SINGLE_EVENT_SOURCES
+from sources.pendo.source_settings import configured_from, pendo_client
 from sources.pendo.windows import Window, floor_to_bucket, plan_windows
 
 logger = logging.getLogger("pendo_elt")
@@ -64,28 +57,6 @@ class VerifyResult:
         return any(t.remaining for t in self.tables.values()) or deleted_in_pendo
 
 
-@with_config(sections=("sources", "pendo"))
-def configured(
-    integration_key: str = dlt.secrets.value,
-    region: str = "us",
-    base_url: str | None = None,
-    app_ids: Any = None,
-    period: str = DEFAULT_PERIOD,
-    subscription_timezone: str = DEFAULT_TIMEZONE,
-    request_timeout: float = DEFAULT_REQUEST_TIMEOUT_S,
-    max_attempts: int = DEFAULT_MAX_ATTEMPTS,
-    retry_backoff_seconds: float = 1.0,
-) -> tuple[PendoConfig, PendoClient]:
-    """The source settings verification needs (explicit arguments win over config and environment)."""
-    cfg = validate(integration_key=integration_key, region=region, base_url=base_url, app_ids=app_ids,
-                   start_date=None, end_date=None, period=period, lookback_days=0,
-                   subscription_timezone=subscription_timezone, include_anonymous_visitors=False, window_days=1,
-                   concurrency=1, page_size=1, request_timeout=request_timeout, max_attempts=max_attempts)
-    client = PendoClient(cfg.base_url, cfg.integration_key, timeout=cfg.request_timeout,
-                         max_attempts=cfg.max_attempts, backoff_base=float(retry_backoff_seconds))
-    return cfg, client
-
-
 def verify(
     pipeline: dlt.Pipeline,
     start: str | None = None,
@@ -102,9 +73,8 @@ def verify(
     if not_windowed:
         raise ConfigError(f"verify compares the event tables only; {', '.join(not_windowed)} are replaced or merged "
                           "whole by every 'pendo-elt run'")
-    keys = ("integration_key", "region", "base_url", "app_ids", "period", "subscription_timezone",
-            "request_timeout", "max_attempts", "retry_backoff_seconds")
-    cfg, client = configured(**{k: v for k, v in source_args.items() if k in keys})
+    cfg = configured_from(source_args)
+    client = pendo_client(cfg)
     try:
         # A repair rewrites buckets: it is a writer of the dataset like a run (pipelines/writer_lock.py).
         writing = writer_lock.writing(pipeline) if repair else contextlib.nullcontext()

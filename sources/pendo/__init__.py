@@ -23,7 +23,7 @@ from sources.pendo import extra_resources as extra
 from sources.pendo.apps import apps_resource
 from sources.pendo.client import PendoClient
 from sources.pendo.columns import stable_columns
-from sources.pendo.config import PendoConfig, validate
+from sources.pendo.config import PendoConfig
 from sources.pendo.errors import ConfigError, PendoError, PendoRequestError
 from sources.pendo.event_columns import typed_events
 from sources.pendo.extra_resources import parse_report_ids
@@ -56,6 +56,7 @@ from sources.pendo.settings import (
 )
 from sources.pendo.settle import SyncStats
 from sources.pendo.shaping import metadata_field_rows, shape
+from sources.pendo.source_settings import pendo_client, settings_from
 from sources.pendo.windows import bucket_starts, floor_to_bucket, incremental_start, plan_windows
 
 __all__ = ["pendo_source", "PendoError", "ConfigError"]
@@ -118,16 +119,8 @@ def pendo_source(
         verify_range: set by ``pendo-elt verify --repair``: ``(start ms, end ms)``; the event tables then only
             repair what differs from Pendo in that range, and no cursor moves.
     """
-    cfg = validate(
-        integration_key=integration_key, region=region, base_url=base_url, app_ids=app_ids,
-        start_date=start_date, end_date=end_date, period=period, lookback_days=lookback_days, settle_days=settle_days,
-        subscription_timezone=subscription_timezone, include_anonymous_visitors=include_anonymous_visitors,
-        window_days=window_days, concurrency=concurrency,
-        page_size=page_size, request_timeout=request_timeout, max_attempts=max_attempts,
-        retry_backoff_seconds=retry_backoff_seconds,
-    )
-    client = PendoClient(cfg.base_url, cfg.integration_key, timeout=cfg.request_timeout,
-                         max_attempts=cfg.max_attempts, backoff_base=cfg.retry_backoff_seconds)
+    cfg = settings_from(locals())  # the arguments above that are settings, validated (sources/pendo/source_settings.py)
+    client = pendo_client(cfg)
     clock = _PendoClock(client)
     pool = window_fetch.WindowPool(cfg.concurrency)  # one bound on windows in flight for all event tables
     scope = ScopeGuard(cfg)  # a widened app_ids / include_anonymous_visitors reloads the history it adds
