@@ -10,12 +10,13 @@ from sources.pendo.aggregation import envelope
 from sources.pendo.client import PendoClient
 from sources.pendo.config import check_integration_key, resolve_base_url
 from sources.pendo.errors import PendoAuthError, PendoError
+from sources.pendo.settings import DEFAULT_REGION
 
 
 @with_config(sections=("sources", "pendo"))
 def verify_access(
     integration_key: str = dlt.secrets.value,
-    region: str = "us",
+    region: str = DEFAULT_REGION,
     base_url: str | None = None,
     request_timeout: float = 30.0,
     max_attempts: int = 2,
@@ -54,7 +55,7 @@ def _check_aggregation(client: PendoClient, url: str, write_access: bool) -> Non
 @with_config(sections=("sources", "pendo"))
 def pendo_clock(
     integration_key: str | None = dlt.secrets.value,
-    region: str = "us",
+    region: str = DEFAULT_REGION,
     base_url: str | None = None,
 ) -> pendulum.DateTime | None:
     """Pendo's "now" (what it can have processed is measured from it), or None when it cannot be asked."""
