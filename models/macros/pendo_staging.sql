@@ -174,10 +174,7 @@ daily as (
         {{ id_column }},
         activity_date,
         max(app_id) as event_app_id,
-        cast(count(distinct visitor_id) as bigint) as visitors,
-        cast(count(distinct account_id) as bigint) as accounts,
-        cast(sum(num_events) as bigint) as num_events,
-        cast(sum(num_minutes) as bigint) as num_minutes
+{{ pendo_usage_totals() }}
     from usage
     group by {{ id_column }}, activity_date
 ),

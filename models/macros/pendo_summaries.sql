@@ -14,10 +14,7 @@ activity as (
         min(activity_date) as first_used_date,
         max(activity_date) as last_used_date,
         cast(count(distinct activity_date) as bigint) as active_days,
-        cast(count(distinct visitor_id) as bigint) as visitors,
-        cast(count(distinct account_id) as bigint) as accounts,
-        cast(sum(num_events) as bigint) as num_events,
-        cast(sum(num_minutes) as bigint) as num_minutes
+{{ pendo_usage_totals() }}
     from usage
     group by {{ id_column }}
 ),

@@ -21,17 +21,13 @@ activity as (
 ),
 
 pages as (
-    select account_id, cast(count(distinct page_id) as bigint) as pages_viewed
-    from {{ ref('stg_pendo__page_events') }}
-    where account_id is not null and {{ pendo_visitor_filter() }}
-    group by account_id
+    {{ pendo_distinct_count(ref('stg_pendo__page_events'), 'account_id', 'page_id', 'pages_viewed',
+                            where='account_id is not null and ' ~ pendo_visitor_filter()) }}
 ),
 
 features as (
-    select account_id, cast(count(distinct feature_id) as bigint) as features_clicked
-    from {{ ref('stg_pendo__feature_events') }}
-    where account_id is not null and {{ pendo_visitor_filter() }}
-    group by account_id
+    {{ pendo_distinct_count(ref('stg_pendo__feature_events'), 'account_id', 'feature_id', 'features_clicked',
+                            where='account_id is not null and ' ~ pendo_visitor_filter()) }}
 ),
 
 all_accounts as (

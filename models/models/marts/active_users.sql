@@ -7,11 +7,7 @@
 {%- set wau_days = var('pendo_wau_days') | int %}
 {%- set mau_days = var('pendo_mau_days') | int %}
 with visitor_days as (
-    select distinct visitor_id, cast(app_id as varchar) as app_scope, activity_date
-    from {{ ref('int_pendo__visitor_app_days') }}
-    union all
-    select distinct visitor_id, 'all' as app_scope, activity_date
-    from {{ ref('int_pendo__visitor_app_days') }}
+    {{ pendo_visitor_days_by_app_scope() }}
 ),
 
 sequenced as (

@@ -3,25 +3,12 @@
 -- loaded history the visitor used any page or feature of it) and the running count of its adopters.
 -- Pages and features without a product area (Pendo's group) are left out.
 with page_usage as (
-    select events.product_area_id, events.activity_date, events.visitor_id, events.account_id,
-           events.page_id, events.num_events, events.num_minutes
-    from (
-        select stg.*, pages.product_area_id
-        from {{ ref('stg_pendo__page_events') }} as stg
-        inner join {{ ref('stg_pendo__pages') }} as pages on pages.page_id = stg.page_id
-    ) as events
-    where events.product_area_id is not null and {{ pendo_visitor_filter('events') }}
+    {{ pendo_product_area_rows('stg_pendo__page_events', 'stg_pendo__pages', 'page_id',
+                               ['num_events', 'num_minutes']) }}
 ),
 
 feature_usage as (
-    select events.product_area_id, events.activity_date, events.visitor_id, events.account_id,
-           events.feature_id, events.num_events
-    from (
-        select stg.*, features.product_area_id
-        from {{ ref('stg_pendo__feature_events') }} as stg
-        inner join {{ ref('stg_pendo__features') }} as features on features.feature_id = stg.feature_id
-    ) as events
-    where events.product_area_id is not null and {{ pendo_visitor_filter('events') }}
+    {{ pendo_product_area_rows('stg_pendo__feature_events', 'stg_pendo__features', 'feature_id', ['num_events']) }}
 ),
 
 usage as (

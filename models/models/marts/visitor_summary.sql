@@ -29,22 +29,16 @@ activity as (
 ),
 
 pages as (
-    select visitor_id, cast(count(distinct page_id) as bigint) as pages_viewed
-    from {{ ref('stg_pendo__page_events') }}
-    group by visitor_id
+    {{ pendo_distinct_count(ref('stg_pendo__page_events'), 'visitor_id', 'page_id', 'pages_viewed') }}
 ),
 
 features as (
-    select visitor_id, cast(count(distinct feature_id) as bigint) as features_clicked
-    from {{ ref('stg_pendo__feature_events') }}
-    group by visitor_id
+    {{ pendo_distinct_count(ref('stg_pendo__feature_events'), 'visitor_id', 'feature_id', 'features_clicked') }}
 ),
 
 guides as (
-    select visitor_id, cast(count(distinct guide_id) as bigint) as guides_seen
-    from {{ ref('stg_pendo__guide_events') }}
-    where guide_event_type = 'guideSeen'
-    group by visitor_id
+    {{ pendo_distinct_count(ref('stg_pendo__guide_events'), 'visitor_id', 'guide_id', 'guides_seen',
+                            where="guide_event_type = 'guideSeen'") }}
 ),
 
 people as (
