@@ -11,7 +11,7 @@ import pytest
 from pipelines.deletions import DEFAULT_RECONCILE_DELETIONS_HOURS, SETTING
 from sources.pendo import pendo_source
 from sources.pendo.config import PendoConfig, validate
-from sources.pendo.source_settings import SETTING_NAMES
+from sources.pendo.source_settings import SETTING_NAMES, configured
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 # Arguments the runner passes, not settings a user configures.
@@ -40,6 +40,13 @@ def test_every_setting_is_documented_with_its_env_var() -> None:
 def test_validate_and_the_source_share_each_default(key: str) -> None:
     """A setting validate() fills in when left out has the default the source declares (one declaration)."""
     assert inspect.signature(validate).parameters[key].default == _source_defaults()[key]
+
+
+def test_commands_outside_a_run_read_the_source_defaults() -> None:
+    """verify and the deletion reconciliation resolve their settings with the defaults a run has."""
+    for key, parameter in inspect.signature(configured).parameters.items():
+        if key != "integration_key":
+            assert parameter.default == _source_defaults()[key], key
 
 
 def test_documented_defaults_are_the_declared_ones() -> None:
