@@ -240,7 +240,11 @@ def test_single_events_are_shaped_in_the_worker() -> None:
     got = list(window_fetch.fetch_windows(Guides(), "guide_events", "guideEvents", windows, cfg,
                                      window_fetch.WindowPool(2), single_events=True))
     for window, pages in got:
-        assert list(pages) == [[{"browser_time": window.start.add(seconds=1), "guide_id": "g", "day": window.start}]]
+        (page,) = list(pages)
+        assert isinstance(page, pa.Table)  # converted in the worker, the dict path's columns (single_event_table)
+        row = page.to_pylist()[0]
+        assert (row["browser_time"], row["guide_id"], row["day"]) == (window.start.add(seconds=1), "g", window.start)
+        assert row["_dlt_id"] and page.num_rows == 1
     wait_for_no_window_threads()
 
 
