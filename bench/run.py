@@ -59,7 +59,7 @@ POSTGRES_DSN = "postgresql://postgres:postgres@127.0.0.1:5432/postgres"
 DOC = REPO / "docs" / "performance.md"
 BEGIN, END = "<!-- bench:begin (written by `make bench`; edits here are overwritten) -->", "<!-- bench:end -->"
 RATIO_TARGET, RSS_TARGET_MB = 1.5, 600.0
-POSTGRES_FORMATS = f"{ARROW_FILE_FORMAT['postgres']} (rollup tables, ADBC), insert_values (the rest)"
+POSTGRES_FORMATS = f"{ARROW_FILE_FORMAT['postgres']} (event tables, ADBC), insert_values (the rest)"
 
 
 @dataclass
