@@ -3,14 +3,11 @@
 The dict path is ``bucket_rows.shape_single_events`` followed by ``event_columns.typed_events``'s row shaper
 (text answers, the poll score); an Arrow page must give every row the same values in the same columns, plus a
 unique ``_dlt_id``. A page Arrow would store differently (nested values, mixed types...) must come back as the
-dict path's rows, unchanged.
+dict path's rows, unchanged. (The bucket column in odd zones: tests/source/test_event_extraction.py.)
 """
 
 from __future__ import annotations
 
-import random
-
-import pendulum
 import pyarrow as pa
 import pytest
 
@@ -18,7 +15,6 @@ from sources.pendo import event_columns
 from sources.pendo.bucket_rows import shape_single_events
 from sources.pendo.event_columns import COLUMN_TYPES
 from sources.pendo.single_event_table import DLT_ID, single_event_page, with_load_id
-from sources.pendo.windows import floor_to_bucket
 
 MS = 1_773_806_400_000  # 2026-03-18T04:00Z
 POLL = {"accountId": "a", "appId": 1, "guideId": "g", "guideStepId": "s", "pollId": "p", "pollType": "NPSRating",
@@ -70,29 +66,6 @@ def test_guide_events_with_every_declared_column_type(monkeypatch: pytest.Monkey
     assert types["destination_step_id"] == pa.string()  # declared: a null column of its type, as dlt creates it
     assert (types["tab_id"], types["extra_flag"]) == (pa.string(), pa.bool_())
     assert not table.schema.field("hour").nullable and not table.schema.field(DLT_ID).nullable
-
-
-@pytest.mark.parametrize("period", ["day", "hour"])
-@pytest.mark.parametrize(
-    ("tz", "start"),
-    [
-        ("America/New_York", "2026-03-07"),  # DST starts 2026-03-08
-        ("America/New_York", "2025-11-01"),  # DST ends 2025-11-02: a repeated hour
-        ("Asia/Kathmandu", "2026-01-01"),  # +05:45
-        ("Australia/Lord_Howe", "2026-04-04"),  # a 30-minute DST shift
-        ("Africa/Monrovia", "1971-12-30"),  # -00:44:30 until 1972: boundaries inside a 15-minute slot
-    ],
-)
-def test_the_bucket_column_equals_floor_to_bucket_of_each_event(period: str, tz: str, start: str) -> None:
-    rng = random.Random(11)
-    first = int(pendulum.parse(start).timestamp() * 1000)
-    times = sorted(rng.randrange(first, first + 3 * 86_400_000) for _ in range(2000))
-    times += [first + k * 900_000 + d for k in range(3 * 96) for d in (-1, 0, 1)]  # every slot edge
-    table = single_event_page([{"browserTime": ms, "guideId": "g"} for ms in times], period, tz,
-                              COLUMN_TYPES["guide_events"])
-    assert isinstance(table, pa.Table)
-    for ms, bucket in zip(times, table.column(period).to_pylist(), strict=True):
-        assert bucket == floor_to_bucket(pendulum.from_timestamp(ms / 1000), period, tz), (ms, tz)
 
 
 @pytest.mark.parametrize(
