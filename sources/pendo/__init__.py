@@ -256,7 +256,7 @@ def event_resource(
         fetched = window_fetch.fetch_windows(client, table, source, [j.window for j in jobs], cfg, pool,
                                         single_events=single_events, stages=[j.stages for j in jobs])
         extracted_at = pendulum.now("UTC")
-        load_id = dlt.current.load_package_state()["load_id"]
+        load_id = dlt.current.load_package_state()["load_id"] if single_events else ""
         held = Hold(table, cfg.backfill)  # after a window with rejected rows the cursor stays: the next run re-extracts
         for job, (window, pages) in zip(jobs, fetched, strict=True):
             if len(job.tombstones):
