@@ -589,6 +589,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     if args.quick:
         args.scales, args.repeat, args.sizes, args.scheduled_day_scale = "medium", 1, "1", "medium"
         args.no_guide_heavy = True
+    if args.scheduled_day_only:
+        args.no_guide_heavy = True
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
     if args.window_days not in (None, 1):
