@@ -36,6 +36,7 @@ import pendulum
 import psutil
 import requests
 
+from bench import guide_heavy
 from bench.measure import BenchError, ChildResult, ChildServer, Sample, Series, machine, run_child
 from bench.replay import cache_key, store_answer
 from bench.scheduled_day import ScheduledDay, bench_scheduled_day, fail_if_wrong
@@ -58,7 +59,7 @@ POSTGRES_DSN = "postgresql://postgres:postgres@127.0.0.1:5432/postgres"
 DOC = REPO / "docs" / "performance.md"
 BEGIN, END = "<!-- bench:begin (written by `make bench`; edits here are overwritten) -->", "<!-- bench:end -->"
 RATIO_TARGET, RSS_TARGET_MB = 1.5, 600.0
-POSTGRES_FORMATS = f"{ARROW_FILE_FORMAT['postgres']} (rollup tables, ADBC), insert_values (the rest)"
+POSTGRES_FORMATS = f"{ARROW_FILE_FORMAT['postgres']} (event tables, ADBC), insert_values (the rest)"
 
 
 @dataclass
@@ -218,7 +219,9 @@ def expect(what: str, got: dict[str, int], want: dict[str, int]) -> None:
 
 
 # --- one size ---------------------------------------------------------------------------------------
-def bench_size(ctx: Context, scale: str, days: int, full: bool, postgres: bool) -> SizeResult:
+def bench_size(ctx: Context, scale: str, days: int, full: bool, postgres: bool,
+               tables_alone: tuple[str, ...] = (), check_table: str | None = None) -> SizeResult:
+    """One scale and size; each table alone too at the base size (``full``), or only ``tables_alone``."""
     args = ctx.args
     say(f"\n== scale {scale}, {days} days of history: starting the simulator")
     with SimulatorProcess(scale=scale, now=NOW, history_days=days) as sim:
@@ -244,7 +247,7 @@ def bench_size(ctx: Context, scale: str, days: int, full: bool, postgres: bool) 
                     serve_replay(url, key, windows, tz, res.serving)
                 say("   replay serving: " + ", ".join(
                     f"{t} {statistics.median(s.replay):.1f}s" for t, s in res.serving.items()))
-            groups: list[tuple[str, ...]] = [(t,) for t in EVENT_TABLES] if full else []
+            groups: list[tuple[str, ...]] = [(t,) for t in (EVENT_TABLES if full else tables_alone)]
             groups.append(EVENT_TABLES)
             env = child_env(ctx, url, key, tz)
             keep: Path | None = None
@@ -300,7 +303,7 @@ def bench_size(ctx: Context, scale: str, days: int, full: bool, postgres: bool) 
                         res.checks.append(check_people(sim, s_dir / "load.duckdb"))
                     shutil.rmtree(s_dir)
             assert keep is not None
-            res.checks.append(check_days(sim, keep / "load.duckdb", args.check_table, windows))
+            res.checks.append(check_days(sim, keep / "load.duckdb", check_table or args.check_table, windows))
             res.checks.append(f"every run loaded exactly the rows served ({sum(served.values()):,} event rows "
                               f"in {len(windows)} day windows per table)")
             shutil.rmtree(keep)
@@ -579,9 +582,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-scheduled-day", action="store_true", help="skip the scheduled-day scenario")
     parser.add_argument("--scheduled-day-only", action="store_true", help="run only the scheduled-day scenario")
     parser.add_argument("--scheduled-day-hours", type=int, default=24, help="hourly runs of the scheduled day")
+    parser.add_argument("--no-guide-heavy", action="store_true", help="skip the guide-heavy scenario")
+    parser.add_argument("--guide-heavy-only", action="store_true",
+                        help="run only the guide-heavy scenario (bench/guide_heavy.py; its own doc section)")
     args = parser.parse_args(argv)
     if args.quick:
         args.scales, args.repeat, args.sizes, args.scheduled_day_scale = "medium", 1, "1", "medium"
+        args.no_guide_heavy = True
+    if args.scheduled_day_only:
+        args.no_guide_heavy = True
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
     if args.window_days not in (None, 1):
@@ -608,7 +617,16 @@ def main(argv: list[str] | None = None) -> int:
         say(f"--sizes must include 1 (the {BASE_DAYS}-day base size)")
         return 2
     ok = False
+    doc = Path(args.doc) if args.doc else (None if args.quick or args.no_doc else DOC)
     try:
+        if not args.no_guide_heavy:  # its own section, written first: the main run may take an hour more
+            heavy = guide_heavy.bench_guide_heavy(ctx, BASE_DAYS)
+            say("\n" + guide_heavy.render(heavy, command))
+            if doc is not None:
+                guide_heavy.write(doc, heavy, command)
+            if args.guide_heavy_only:
+                ok = True
+                return 0
         for n, scale in enumerate(s.strip() for s in args.scales.split(",") if s.strip()):
             for size in sizes if not args.scheduled_day_only else ():
                 days = max(1, round(BASE_DAYS * size))
@@ -623,7 +641,6 @@ def main(argv: list[str] | None = None) -> int:
             fail_if_wrong(scheduled)
         section = render(ctx, results, command, started, time.perf_counter() - t0, scheduled)
         say("\n" + section)
-        doc = Path(args.doc) if args.doc else (None if args.quick or args.no_doc else DOC)
         if doc is not None:
             write_doc(doc, section)
             say(f"\nwritten to {doc}")

@@ -27,7 +27,13 @@ from sources.pendo.config import validate_resources
 from sources.pendo.errors import ConfigError, PendoError
 from sources.pendo.memory import release_memory
 from sources.pendo.quarantine import REJECTED_MARK
-from sources.pendo.settings import DEFAULT_RESOURCES, ROLLUP_SOURCES, SINGLE_EVENT_SOURCES, TOMBSTONE_COLUMN
+from sources.pendo.settings import (
+    DEFAULT_RESOURCES,
+    RAW_EVENT_SOURCES,
+    ROLLUP_SOURCES,
+    SINGLE_EVENT_SOURCES,
+    TOMBSTONE_COLUMN,
+)
 from sources.pendo.settle import SyncStats
 
 logger = logging.getLogger("pendo_elt")
@@ -43,6 +49,7 @@ LOADER_FILE_FORMAT: dict[str, str | None] = {"duckdb": "parquet", "postgres": No
 # Tables that arrive as Arrow load on Postgres as parquet through ADBC (binary COPY; adbc-driver-postgresql): no
 # per-row conversion to SQL text, and '' stays ''. dlt's csv COPY would do as well but forces '' to NULL.
 ARROW_FILE_FORMAT = {"postgres": "parquet"}
+ARROW_TABLES = (*ROLLUP_SOURCES, *SINGLE_EVENT_SOURCES, *RAW_EVENT_SOURCES)  # event tables yielding Arrow pages
 # DuckDB loads one job at a time: its parallel COPY and merge statements ran in one process and set the peak memory
 # (1,174 MB against 778 MB for one worker, 30 days of the large scale), for about the same load time. dlt reads the
 # setting from the environment (or [load] workers in .dlt/config.toml); a value the user set wins.
@@ -156,7 +163,7 @@ def _run_locked(pipeline: dlt.Pipeline, names: Sequence[str], full_refresh: bool
     arrow_format = ARROW_FILE_FORMAT.get(destination)
     for name in names:
         source.resources[name].add_step(meter.step(name))
-        if arrow_format and name in ROLLUP_SOURCES:
+        if arrow_format and name in ARROW_TABLES:
             source.resources[name].apply_hints(file_format=arrow_format)
     try:
         _finish_pending(pipeline)

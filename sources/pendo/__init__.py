@@ -21,6 +21,7 @@ from dlt.sources import DltResource
 from sources.pendo import entity_lists, people_paging, sync, window_fetch
 from sources.pendo import extra_resources as extra
 from sources.pendo.apps import apps_resource
+from sources.pendo.arrow import JSON_FIELDS
 from sources.pendo.client import PendoClient
 from sources.pendo.columns import stable_columns
 from sources.pendo.config import PendoConfig
@@ -57,6 +58,7 @@ from sources.pendo.settings import (
 from sources.pendo.settle import SyncStats
 from sources.pendo.shaping import metadata_field_rows, shape
 from sources.pendo.source_settings import pendo_client, settings_from
+from sources.pendo.single_event_table import DLT_ID, DLT_ID_HINTS, with_load_id
 from sources.pendo.windows import bucket_starts, floor_to_bucket, incremental_start, plan_windows
 
 __all__ = ["pendo_source", "PendoError", "ConfigError"]
@@ -249,6 +251,7 @@ def event_resource(
         fetched = window_fetch.fetch_windows(client, table, source, [j.window for j in jobs], cfg, pool,
                                         single_events=single_events, stages=[j.stages for j in jobs])
         extracted_at = pendulum.now("UTC")
+        load_id = dlt.current.load_package_state()["load_id"] if single_events else ""
         held = Hold(table, cfg.backfill)  # after a window with rejected rows the cursor stays: the next run re-extracts
         for job, (window, pages) in zip(jobs, fetched, strict=True):
             if len(job.tombstones):
@@ -259,7 +262,7 @@ def event_resource(
                     refuse_rows_without_entity(table, page)
                     for bucket, n in rows_per_bucket(page, period).items():
                         counts[bucket] = counts.get(bucket, 0) + n
-                yield page
+                yield with_load_id(page, load_id) if single_events else page
             for bucket in bucket_starts(window, period, cfg.timezone):
                 ms = int(bucket.timestamp() * 1000)
                 whole = {"rows": counts.get(ms, 0)} if job.stages is None else {}
@@ -280,7 +283,8 @@ def event_resource(
         columns={
             period: {"data_type": "timestamp", "nullable": False},
             TOMBSTONE_COLUMN: {"data_type": "bool", "hard_delete": True},
-            **({} if single_events else {f: {"data_type": "json"} for f in ("parameters", "properties")}),
+            # dlt gives dict rows' _dlt_id these hints; single events arrive as Arrow pages with their own _dlt_id
+            **({DLT_ID: DLT_ID_HINTS} if single_events else {f: {"data_type": "json"} for f in JSON_FIELDS}),
         },
     ))
 

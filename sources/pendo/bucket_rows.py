@@ -62,7 +62,7 @@ def page_slices(rows: list[dict]) -> Iterator[list[dict]]:
 def shape_single_events(rows: list[dict], period: str, tz: str) -> list[dict]:
     """Single events carry no bucket; derive it so a re-extracted bucket can replace its rows."""
     shaped = [shape(r) for r in rows]
-    buckets = _SlotBuckets(period, tz)
+    buckets = SlotBuckets(period, tz)
     for raw, row in zip(rows, shaped, strict=True):
         browser = raw.get("browserTime")
         if browser is not None:
@@ -70,7 +70,7 @@ def shape_single_events(rows: list[dict], period: str, tz: str) -> list[dict]:
     return shaped
 
 
-class _SlotBuckets:
+class SlotBuckets:
     """Bucket starts memoized per 15-minute UTC slot: events of one slot share their bucket.
 
     UTC offsets in use are multiples of 15 minutes, so bucket boundaries fall on slot edges; a slot is memoized
@@ -82,6 +82,7 @@ class _SlotBuckets:
     def __init__(self, period: str, tz: str) -> None:
         self.period, self.tz = period, tz
         self._memo: dict[int, pendulum.DateTime | None] = {}
+        self._memo_ms: dict[int, int | None] = {}
 
     def bucket_of(self, ms: int) -> pendulum.DateTime:
         slot = ms // self.SLOT_MS
@@ -89,6 +90,16 @@ class _SlotBuckets:
             first, last = self._floor(slot * self.SLOT_MS), self._floor((slot + 1) * self.SLOT_MS - 1)
             self._memo[slot] = first if first == last else None
         return self._memo[slot] or self._floor(ms)
+
+    def bucket_ms(self, ms: int) -> int:
+        """``bucket_of`` as epoch ms, memoized per slot the same way (the Arrow path of single events)."""
+        slot = ms // self.SLOT_MS
+        if slot not in self._memo_ms:
+            self.bucket_of(ms)  # fills the slot's memo: None when a bucket boundary falls inside the slot
+            shared = self._memo[slot]
+            self._memo_ms[slot] = None if shared is None else int(shared.timestamp() * 1000)
+        start = self._memo_ms[slot]
+        return start if start is not None else int(self._floor(ms).timestamp() * 1000)
 
     def _floor(self, ms: int) -> pendulum.DateTime:
         return floor_to_bucket(pendulum.from_timestamp(ms / 1000), self.period, self.tz)

@@ -50,15 +50,17 @@ def typed_events(table: str, resource: DltResource) -> DltResource:
     return resource.add_map(_row_shaper(table, types))
 
 
-def _row_shaper(table: str, types: dict[str, str]) -> Callable[[dict], dict]:
+def _row_shaper(table: str, types: dict[str, str]) -> Callable[[Any], Any]:
     checked = False
     text_fields = [name for name, t in types.items() if t == "text"]
 
-    def shape(row: dict) -> dict:
+    def shape(row: Any) -> Any:
         nonlocal checked
         if not checked:  # once per run, before the first row reaches dlt's schema
             refuse_conflicting_columns(table, types)
             checked = True
+        if not isinstance(row, dict):  # an Arrow page, typed when it was built (single_event_table)
+            return row
         if table == "poll_events" and RESPONSE in row:
             row[SCORE] = score_of(row[RESPONSE])  # from the original value, before it becomes text
         for name in text_fields:

@@ -1,5 +1,5 @@
 """Windowed event queries: a shared pool of fetch threads, windows split on Pendo's memory limit, answers
-converted (rollups to Arrow, single events to shaped rows) before they are handed over.
+converted to Arrow tables (rollups, and single events with the dict path's schema) before they are handed over.
 
 Each window yields its pages only once its answer arrived whole, so dlt never sees a row of a partial answer.
 """
@@ -18,12 +18,14 @@ import pyarrow as pa
 
 from sources.pendo import progress_events, quarantine
 from sources.pendo.aggregation import rollup_body
-from sources.pendo.bucket_rows import combine_hours_into_days, page_slices, shape_single_events
+from sources.pendo.bucket_rows import combine_hours_into_days, page_slices
 from sources.pendo.client import PendoClient
 from sources.pendo.config import PendoConfig
 from sources.pendo.errors import WindowTooLargeError
+from sources.pendo.event_columns import COLUMN_TYPES
 from sources.pendo.memory import release_memory
 from sources.pendo.settings import MIN_SPLIT_MS, PAGE_ROWS
+from sources.pendo.single_event_table import single_event_page
 from sources.pendo.spool import RowSpool
 from sources.pendo.windows import Window, bucket_starts, split_window
 
@@ -80,14 +82,15 @@ def fetch_windows(
     """Each window with its complete rows, in order, while the next windows are already being fetched.
 
     Up to ``cfg.concurrency`` windows of this table are queued on the source's shared ``pool``, so network and
-    Pendo's work overlap with loading. A worker converts its answer (rollups to Arrow tables, single events to
-    shaped dicts) before it hands it over, so a window waiting to be loaded is compact. ``stages[i]`` are extra
+    Pendo's work overlap with loading. A worker converts its answer to Arrow tables before it hands it over, so
+    a window waiting to be loaded is compact. ``stages[i]`` are extra
     pipeline stages for ``windows[i]`` (an entity filter for a repair).
     """
     extra = list(stages) if stages is not None else [None] * len(windows)
+    types = COLUMN_TYPES.get(table, {})
 
     def fetch(window: Window, more: list[dict] | None) -> list[Iterable[Page]]:
-        return [_part_pages(part_period, spool, cfg, single_events)
+        return [_part_pages(part_period, spool, cfg, single_events, types)
                 for part_period, _part, spool in _fetch_adaptive(client, table, source, window, cfg.period, cfg,
                                                                  more)]
 
@@ -110,21 +113,25 @@ def fetch_windows(
                 future.cancel()
 
 
-def _part_pages(part_period: str, spool: RowSpool, cfg: PendoConfig, single_events: bool) -> Iterable[Page]:
+def _part_pages(part_period: str, spool: RowSpool, cfg: PendoConfig, single_events: bool,
+                column_types: dict[str, str] | None = None) -> Iterable[Page]:
     """Pages of one answer, converted now; an answer spooled to disk (a huge one) is converted as it is loaded."""
-    pages = _convert(part_period, spool, cfg, single_events)
+    pages = _convert(part_period, spool, cfg, single_events, column_types or {})
     return pages if spool.on_disk else list(pages)
 
 
-def _convert(part_period: str, spool: RowSpool, cfg: PendoConfig, single_events: bool) -> Iterator[Page]:
-    """Rows of one answer; a day fetched hour by hour is summed back into day rows as Pendo does."""
+def _convert(part_period: str, spool: RowSpool, cfg: PendoConfig, single_events: bool,
+             column_types: dict[str, str]) -> Iterator[Page]:
+    """Rows of one answer; a day fetched hour by hour is summed back into day rows as Pendo does. Single events
+    are typed by ``column_types`` (``event_columns.COLUMN_TYPES`` of their table)."""
     with spool:
         if single_events:
             for page in spool.pages(PAGE_ROWS):
                 good, bad = quarantine.screen_single_events(page)
                 if bad:
                     yield quarantine.Rejected(bad)
-                yield shape_single_events(good, cfg.period, cfg.timezone)
+                if good:
+                    yield single_event_page(good, cfg.period, cfg.timezone, column_types)
         elif part_period == cfg.period:
             for page in spool.pages(PAGE_ROWS):
                 yield from quarantine.rollup_pages(page)

@@ -4,7 +4,7 @@
   (the warehouse columns were created from them): epoch-ms fields as UTC microsecond timestamps,
   ``parameters`` / ``properties`` as JSON text, all-null fields dropped, the bucket column not nullable.
 - Single-event buckets are memoized per 15-minute slot; they must equal ``floor_to_bucket`` of each event,
-  in any zone, across DST changes.
+  in any zone, across DST changes, in the dict rows and in the Arrow pages alike.
 - ``concurrency`` bounds the windows in flight for the whole source, however many event tables dlt
   extracts round-robin; windows come back whole and in order; no fetch thread outlives the extraction.
 """
@@ -24,6 +24,8 @@ from sources.pendo import bucket_rows, window_fetch
 from sources.pendo.arrow import TIMESTAMP, rollup_table
 from sources.pendo.config import PendoConfig, validate
 from sources.pendo.errors import PendoUnavailableError, WindowTooLargeError
+from sources.pendo.event_columns import COLUMN_TYPES
+from sources.pendo.single_event_table import single_event_page
 from sources.pendo.spool import RowSpool
 from sources.pendo.windows import Window, floor_to_bucket, plan_windows
 
@@ -99,9 +101,12 @@ def test_memoized_buckets_equal_floor_to_bucket_of_each_event(period: str, tz: s
     times += [first + k * 900_000 + d for k in range(3 * 96) for d in (-1, 0, 1)]  # every slot edge
     rows = [{"browserTime": ms, "guideId": "g"} for ms in times]
     shaped = bucket_rows.shape_single_events(rows, period, tz)
-    for ms, row in zip(times, shaped, strict=True):
+    table = single_event_page(rows, period, tz, COLUMN_TYPES["guide_events"])  # the Arrow path, same memo
+    assert isinstance(table, pa.Table)
+    for ms, row, arrow_row in zip(times, shaped, table.select([period, "browser_time"]).to_pylist(), strict=True):
         assert row[period] == floor_to_bucket(pendulum.from_timestamp(ms / 1000), period, tz), (ms, tz)
         assert row["browser_time"] == pendulum.from_timestamp(ms / 1000)
+        assert (arrow_row[period], arrow_row["browser_time"]) == (row[period], row["browser_time"]), (ms, tz)
 
 
 def test_single_events_without_browser_time_get_no_bucket() -> None:
@@ -240,7 +245,11 @@ def test_single_events_are_shaped_in_the_worker() -> None:
     got = list(window_fetch.fetch_windows(Guides(), "guide_events", "guideEvents", windows, cfg,
                                      window_fetch.WindowPool(2), single_events=True))
     for window, pages in got:
-        assert list(pages) == [[{"browser_time": window.start.add(seconds=1), "guide_id": "g", "day": window.start}]]
+        (page,) = list(pages)
+        assert isinstance(page, pa.Table)  # converted in the worker, the dict path's columns (single_event_table)
+        row = page.to_pylist()[0]
+        assert (row["browser_time"], row["guide_id"], row["day"]) == (window.start.add(seconds=1), "g", window.start)
+        assert row["_dlt_id"] and page.num_rows == 1
     wait_for_no_window_threads()
 
 
