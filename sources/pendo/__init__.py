@@ -42,6 +42,7 @@ from sources.pendo.settings import (
     DEFAULT_START_DAYS_AGO,
     DEFAULT_TIMEZONE,
     DEFAULT_WINDOW_DAYS,
+    DEFAULT_WORKER_PROCESS,
     ENTITY_ENDPOINTS,
     ENTITY_FIELDS,
     LASTUPDATED_COLUMN,
@@ -80,6 +81,7 @@ def pendo_source(
     request_timeout: float = DEFAULT_REQUEST_TIMEOUT_S,
     max_attempts: int = DEFAULT_MAX_ATTEMPTS,
     retry_backoff_seconds: float = 1.0,
+    worker_process: bool = DEFAULT_WORKER_PROCESS,
     report_ids: Any = None,
     backfill_progress: dict | None = None,
     warehouse: Any = None,
@@ -107,6 +109,7 @@ def pendo_source(
         request_timeout: seconds to wait for one answer.
         max_attempts: attempts per request on 429, 5xx, timeouts and cut bodies.
         retry_backoff_seconds: base of the exponential backoff between attempts.
+        worker_process: fetch, parse and convert event windows in a worker process, beside dlt's work here.
         report_ids: saved-report ids whose rows ``report_results`` loads; none by default.
         backfill_progress: set by ``pendo-elt backfill``: ``{"key", "chunk", "total", "fresh"}`` records this
             chunk as done in the source state, committed atomically with its rows, so a rerun skips it.
@@ -122,12 +125,13 @@ def pendo_source(
         subscription_timezone=subscription_timezone, include_anonymous_visitors=include_anonymous_visitors,
         window_days=window_days, concurrency=concurrency,
         page_size=page_size, request_timeout=request_timeout, max_attempts=max_attempts,
-        retry_backoff_seconds=retry_backoff_seconds,
+        retry_backoff_seconds=retry_backoff_seconds, worker_process=worker_process,
     )
     client = PendoClient(cfg.base_url, cfg.integration_key, timeout=cfg.request_timeout,
                          max_attempts=cfg.max_attempts, backoff_base=cfg.retry_backoff_seconds)
     clock = _PendoClock(client)
-    pool = window_fetch.WindowPool(cfg.concurrency)  # one bound on windows in flight for all event tables
+    # one bound on windows in flight for all event tables; fetched and parsed in a worker process by default
+    pool = window_fetch.WindowPool(cfg.concurrency, cfg if cfg.worker_process else None, client)
     scope = ScopeGuard(cfg)  # a widened app_ids / include_anonymous_visitors reloads the history it adds
     lists = sync.EntityLists(client, cfg)
     syncing = sync.Syncing(warehouse, sync_stats if sync_stats is not None else SyncStats(), lists, verify_range)

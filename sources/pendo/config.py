@@ -40,6 +40,7 @@ class PendoConfig:
     request_timeout: float
     max_attempts: int
     retry_backoff_seconds: float = 1.0
+    worker_process: bool = False  # fetch, parse and convert event windows in a worker process (issue 15)
 
     @property
     def backfill(self) -> bool:
@@ -184,6 +185,7 @@ def validate(
     request_timeout: Any,
     max_attempts: Any,
     retry_backoff_seconds: Any = 1.0,
+    worker_process: Any = False,
     now: pendulum.DateTime | None = None,
 ) -> PendoConfig:
     check_integration_key(integration_key)
@@ -233,4 +235,5 @@ def validate(
         request_timeout=timeout,
         max_attempts=_int("max_attempts", max_attempts, 1, 20),
         retry_backoff_seconds=backoff,
+        worker_process=_bool("worker_process", worker_process),
     )
