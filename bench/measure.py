@@ -7,6 +7,7 @@ into another process cannot look smaller by it. CPU seconds include the descenda
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import selectors
@@ -77,10 +78,8 @@ def tree_rss_bytes(process: psutil.Process) -> int:
         return 0
     total = 0
     for member in members:
-        try:
+        with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
             total += member.memory_info().rss
-        except (psutil.NoSuchProcess, psutil.AccessDenied):
-            pass
     return total
 
 

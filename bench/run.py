@@ -431,8 +431,8 @@ def main_table(res: SizeResult) -> str:
             f"{ours.median('cpu_s') / base.median('cpu_s'):.2f}x" if base else "-",
         ])
     return table(["table", "rows", "baseline s", "baseline rows/s", "baseline CPU s", "baseline RSS MB",
-                  "pendo-elt s", "pendo-elt rows/s", "pendo-elt CPU s", "pendo-elt peak MB (all processes)", "ratio (wall)",
-                  "ratio (CPU)"], rows)
+                  "pendo-elt s", "pendo-elt rows/s", "pendo-elt CPU s", "pendo-elt peak MB (all processes)",
+                  "ratio (wall)", "ratio (CPU)"], rows)
 
 
 def serving_table(res: SizeResult) -> str:
