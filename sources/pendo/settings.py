@@ -20,6 +20,7 @@ DEFAULT_TIMEZONE = "UTC"
 DEFAULT_WINDOW_DAYS = 1          # one aggregation per day: what Pendo itself recommends for ETL
 DEFAULT_CONCURRENCY = 2         # windows in flight at once: Pendo's rate limits are undocumented, stay polite
 DEFAULT_WORKER_PROCESS = True   # windows fetched and parsed in a worker process: the second core works
+WORKER_MIN_WINDOWS = 8           # ...when the first event table to fetch has this many windows (else threads)
 DEFAULT_PAGE_SIZE = 10_000       # visitors/accounts rows per keyset page
 DEFAULT_REQUEST_TIMEOUT_S = 300.0  # Pendo lets one aggregation run for up to 5 minutes
 DEFAULT_MAX_ATTEMPTS = 6

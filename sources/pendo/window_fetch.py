@@ -24,7 +24,7 @@ from sources.pendo.client import PendoClient
 from sources.pendo.config import PendoConfig
 from sources.pendo.errors import WindowTooLargeError
 from sources.pendo.memory import release_memory
-from sources.pendo.settings import MIN_SPLIT_MS, PAGE_ROWS
+from sources.pendo.settings import MIN_SPLIT_MS, PAGE_ROWS, WORKER_MIN_WINDOWS
 from sources.pendo.spool import RowSpool
 from sources.pendo.windows import Window, bucket_starts, split_window
 from sources.pendo.worker_process import WindowWorker
@@ -56,13 +56,21 @@ class WindowPool:
         self._failed = False
 
     @contextlib.contextmanager
-    def session(self) -> Iterator[Callable[..., Future]]:
-        """``submit(client, table, source, window, cfg, stages, single_events)``: a future of the window's parts."""
+    def session(self, windows: int = 0) -> Iterator[Callable[..., Future]]:
+        """``submit(client, table, source, window, cfg, stages, single_events)``: a future of the window's parts.
+
+        The first session chooses for the whole extraction: the worker process when it brings ``windows`` of
+        at least ``WORKER_MIN_WINDOWS`` (a backfill, a first load); threads for a few windows, where starting a
+        process (~1 s of CPU, ~100 MB) would cost more than it saves.
+        """
         with self._lock:
-            if self._worker_cfg is not None and self._process is None:
-                self._process = WindowWorker(self._worker_cfg, self._client)
-            elif self._worker_cfg is None and self._executor is None:
-                self._executor = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="pendo-windows")
+            if self._executor is None and self._process is None:
+                self._failed = False
+                if self._worker_cfg is not None and windows >= WORKER_MIN_WINDOWS:
+                    self._process = WindowWorker(self._worker_cfg, self._client)
+                else:
+                    self._executor = ThreadPoolExecutor(max_workers=self.workers,
+                                                        thread_name_prefix="pendo-windows")
             self._users += 1
             executor, process = self._executor, self._process
         if process is not None:
@@ -113,7 +121,7 @@ def fetch_windows(
     """
     extra = list(stages) if stages is not None else [None] * len(windows)
     progress_events.windows_planned(table, windows, cfg.timezone)
-    with pool.session() as submit:
+    with pool.session(len(windows)) as submit:
         pending: deque[Future] = deque()
 
         def fetch(window: Window, more: list[dict] | None) -> Future:
