@@ -67,7 +67,7 @@ class ChildResult:
     cpu_s: float
     rss_mb: float  # peak of the whole process tree (see the module docstring)
     stdout: str
-    own_rss_mb: float = 0.0  # the child's own ``ru_maxrss``
+    own_rss_mb: float = 0.0  # ``ru_maxrss`` from wait4: the largest single process of the tree, not the sum
 
 
 def tree_rss_bytes(process: psutil.Process) -> int:

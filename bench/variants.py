@@ -9,8 +9,8 @@ weighed in minutes:
 A variant is ``label[:item,item...]``; an item is an environment variable ``K=V`` for the child or a backfill
 option ``--name=value``. ``baseline`` runs the raw baseline; a label starting with ``steps`` runs the backfill in
 process and prints, per chunk, the duration and peak RSS (the process and its window worker) of dlt's extract,
-normalize and load steps. The answers
-of the large scale are recorded once per ``--days`` under ``--store`` and replayed (``bench/replay.py``).
+normalize and load steps. The answers of the large scale are recorded once per ``--days`` under ``--store`` and
+replayed (``bench/replay.py``).
 """
 
 from __future__ import annotations
