@@ -52,6 +52,7 @@ class WindowWorker:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "sources.pendo.window_worker", str(theirs.fileno())],
                 pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL, close_fds=True,
+                env={**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)},  # this process's code
             )
         self._conn = Connection(ours.detach())
         self._send_lock = threading.Lock()
@@ -118,7 +119,10 @@ class WindowWorker:
             if future is None or not future.set_running_or_notify_cancel():
                 continue
             if kind == "done":
-                future.set_result([[decode_page(page) for page in part] for part in message[2]])
+                try:
+                    future.set_result([[decode_page(page) for page in part] for part in message[2]])
+                except Exception as exc:  # noqa: BLE001 - a page that cannot be read fails its window, not this reader
+                    future.set_exception(exc)
             else:
                 error = message[2]
                 if not isinstance(error, PendoError):
