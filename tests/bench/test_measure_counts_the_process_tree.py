@@ -13,7 +13,6 @@ HOLD = "b = bytearray({mb} << 20); b[::4096] = b'x' * len(b[::4096]); import tim
 def test_a_child_that_holds_memory_in_its_own_child_is_measured_with_it(tmp_path: Path) -> None:
     grandchild = HOLD.format(mb=200, s=1.5)
     parent = (f"import subprocess, sys; p = subprocess.Popen([sys.executable, '-c', {grandchild!r}]); "
-              f"{HOLD.format(mb=50, s=0)}; p.wait()")
+              f"{HOLD.format(mb=150, s=0)}; p.wait()")
     result = run_child([sys.executable, "-c", parent], {}, tmp_path, tmp_path / "run.log", 60)
-    assert result.own_rss_mb < 250  # wait4's ru_maxrss: the largest single process, never the sum
-    assert result.rss_mb >= 250  # both together held ~260 MB at once
+    assert result.rss_mb >= 340  # both together held ~360 MB at once; neither alone more than ~210 MB
