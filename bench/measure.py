@@ -1,7 +1,13 @@
-"""Child processes measured one at a time: wall time, CPU time and peak RSS from ``os.wait4``."""
+"""Child processes measured one at a time: wall time and CPU time from ``os.wait4``, peak memory of the process tree.
+
+The peak is the summed RSS of the child and all its descendants (pendo-elt's window worker process, DuckDB has
+none), sampled every ``TREE_SAMPLE_S``, and never less than the child's own ``ru_maxrss``: a run that moves work
+into another process cannot look smaller by it. CPU seconds include the descendants the child waited for.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import selectors
@@ -52,26 +58,47 @@ class Series:
         return self.rows / wall if wall else 0.0
 
 
+TREE_SAMPLE_S = 0.05
+
+
 @dataclass
 class ChildResult:
     wall_s: float
     cpu_s: float
-    rss_mb: float
+    rss_mb: float  # peak of the whole process tree (see the module docstring)
     stdout: str
+    own_rss_mb: float = 0.0  # ``ru_maxrss`` from wait4: the largest single process of the tree, not the sum
+
+
+def tree_rss_bytes(process: psutil.Process) -> int:
+    """Summed RSS of a process and its descendants now (processes that end meanwhile count as nothing)."""
+    try:
+        members = [process, *process.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return 0
+    total = 0
+    for member in members:
+        with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
+            total += member.memory_info().rss
+    return total
 
 
 def run_child(cmd: list[str], env: dict[str, str], cwd: str | Path, log: Path, timeout_s: float) -> ChildResult:
-    """Run ``cmd`` to completion (bounded by ``timeout_s``); its own peak RSS comes from ``wait4``."""
+    """Run ``cmd`` to completion (bounded by ``timeout_s``), sampling the memory of its process tree."""
     out_path = log.with_suffix(".out")
     with open(out_path, "wb") as out, open(log, "wb") as err:
         started = time.perf_counter()
         proc = subprocess.Popen(cmd, stdout=out, stderr=err, env=env, cwd=cwd)
+        tree = psutil.Process(proc.pid)
         deadline = started + timeout_s
-        status, usage = 0, None
+        status, usage, peak, next_sample = 0, None, 0, 0.0
         while True:
             pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
             if pid == proc.pid:
                 break
+            if time.perf_counter() >= next_sample:
+                peak = max(peak, tree_rss_bytes(tree))
+                next_sample = time.perf_counter() + TREE_SAMPLE_S
             if time.perf_counter() > deadline:
                 os.kill(proc.pid, signal.SIGKILL)
                 os.wait4(proc.pid, 0)
@@ -85,7 +112,8 @@ def run_child(cmd: list[str], env: dict[str, str], cwd: str | Path, log: Path, t
         tail = "\n".join(log.read_text(errors="replace").splitlines()[-15:])
         raise BenchError(f"{' '.join(cmd[:4])} ... exited with {proc.returncode}\n{stdout[-2000:]}\n{tail}")
     assert usage is not None
-    return ChildResult(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, stdout)
+    own_mb = usage.ru_maxrss / 1024
+    return ChildResult(wall, usage.ru_utime + usage.ru_stime, max(own_mb, peak / 2**20), stdout, own_mb)
 
 
 class ChildServer:

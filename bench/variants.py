@@ -8,8 +8,9 @@ weighed in minutes:
 
 A variant is ``label[:item,item...]``; an item is an environment variable ``K=V`` for the child or a backfill
 option ``--name=value``. ``baseline`` runs the raw baseline; a label starting with ``steps`` runs the backfill in
-process and prints, per chunk, the duration and peak RSS of dlt's extract, normalize and load steps. The answers
-of the large scale are recorded once per ``--days`` under ``--store`` and replayed (``bench/replay.py``).
+process and prints, per chunk, the duration and peak RSS (the process and its window worker) of dlt's extract,
+normalize and load steps. The answers of the large scale are recorded once per ``--days`` under ``--store`` and
+replayed (``bench/replay.py``).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from types import SimpleNamespace
 import pendulum
 import psutil
 
-from bench.measure import ChildServer, run_child
+from bench.measure import ChildServer, run_child, tree_rss_bytes
 from bench.run import DATASET, EVENT_TABLES, NOW, REPO, backfill_range, duckdb_counts, pendo_cmd, record, run_baseline
 from simulator.testing import SimulatorProcess
 from sources.pendo.windows import plan_windows
@@ -121,7 +122,7 @@ def _steps(argv: list[str]) -> int:
 
     def sample() -> None:
         while not done.is_set():
-            samples.append((time.time(), process.memory_info().rss >> 20))
+            samples.append((time.time(), tree_rss_bytes(process) >> 20))  # with the window worker
             time.sleep(0.05)
 
     def on_chunk(first: str, last: str, _summary: object) -> None:

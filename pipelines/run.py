@@ -13,6 +13,7 @@ from typing import Any
 import dlt
 import pendulum
 import pyarrow as pa
+import pyarrow.compute as pc
 from dlt.common.pipeline import LoadInfo
 from dlt.common.storages.load_package import PackageStorage
 from dlt.pipeline.exceptions import PipelineStepFailed
@@ -203,7 +204,9 @@ class _RowMeter:
             self._first.setdefault(table, now)
             self._last[table] = now
             if isinstance(item, pa.Table):
-                self.rows[table] += 0 if TOMBSTONE_COLUMN in item.column_names else item.num_rows
+                # every rollup table has the (null) delete-marker column; only marker rows have it true
+                markers = pc.sum(item.column(TOMBSTONE_COLUMN)).as_py() if TOMBSTONE_COLUMN in item.column_names else 0
+                self.rows[table] += item.num_rows - (markers or 0)
             else:
                 page = item if isinstance(item, list) else [item]
                 self.rows[table] += sum(1 for row in page if not (isinstance(row, dict) and (

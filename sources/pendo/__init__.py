@@ -45,6 +45,7 @@ from sources.pendo.settings import (
     DEFAULT_START_DAYS_AGO,
     DEFAULT_TIMEZONE,
     DEFAULT_WINDOW_DAYS,
+    DEFAULT_WORKER_PROCESS,
     ENTITY_ENDPOINTS,
     ENTITY_FIELDS,
     LASTUPDATED_COLUMN,
@@ -57,8 +58,8 @@ from sources.pendo.settings import (
 )
 from sources.pendo.settle import SyncStats
 from sources.pendo.shaping import metadata_field_rows, shape
-from sources.pendo.source_settings import pendo_client, settings_from
 from sources.pendo.single_event_table import DLT_ID, DLT_ID_HINTS, with_load_id
+from sources.pendo.source_settings import pendo_client, settings_from
 from sources.pendo.windows import bucket_starts, floor_to_bucket, incremental_start, plan_windows
 
 __all__ = ["pendo_source", "PendoError", "ConfigError"]
@@ -85,6 +86,7 @@ def pendo_source(
     request_timeout: float = DEFAULT_REQUEST_TIMEOUT_S,
     max_attempts: int = DEFAULT_MAX_ATTEMPTS,
     retry_backoff_seconds: float = DEFAULT_RETRY_BACKOFF_S,
+    worker_process: bool = DEFAULT_WORKER_PROCESS,
     report_ids: Any = None,
     backfill_progress: dict | None = None,
     warehouse: Any = None,
@@ -112,6 +114,7 @@ def pendo_source(
         request_timeout: seconds to wait for one answer.
         max_attempts: attempts per request on 429, 5xx, timeouts and cut bodies.
         retry_backoff_seconds: base of the exponential backoff between attempts.
+        worker_process: fetch, parse and convert event windows in a worker process, beside dlt's work here.
         report_ids: saved-report ids whose rows ``report_results`` loads; none by default.
         backfill_progress: set by ``pendo-elt backfill``: ``{"key", "chunk", "total", "fresh"}`` records this
             chunk as done in the source state, committed atomically with its rows, so a rerun skips it.
@@ -124,7 +127,8 @@ def pendo_source(
     cfg = settings_from(locals())  # the arguments above that are settings, validated (sources/pendo/source_settings.py)
     client = pendo_client(cfg)
     clock = _PendoClock(client)
-    pool = window_fetch.WindowPool(cfg.concurrency)  # one bound on windows in flight for all event tables
+    # one bound on windows in flight for all event tables; fetched and parsed in a worker process by default
+    pool = window_fetch.WindowPool(cfg.concurrency, cfg if cfg.worker_process else None, client)
     scope = ScopeGuard(cfg)  # a widened app_ids / include_anonymous_visitors reloads the history it adds
     lists = sync.EntityLists(client, cfg)
     syncing = sync.Syncing(warehouse, sync_stats if sync_stats is not None else SyncStats(), lists, verify_range)

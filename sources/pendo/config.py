@@ -25,6 +25,7 @@ from sources.pendo.settings import (
     DEFAULT_START_DAYS_AGO,
     DEFAULT_TIMEZONE,
     DEFAULT_WINDOW_DAYS,
+    DEFAULT_WORKER_PROCESS,
     PERIODS,
     REGION_HOSTS,
 )
@@ -51,6 +52,7 @@ class PendoConfig:
     request_timeout: float
     max_attempts: int
     retry_backoff_seconds: float = DEFAULT_RETRY_BACKOFF_S
+    worker_process: bool = False  # fetch, parse and convert event windows in a worker process (issue 15)
 
     @property
     def backfill(self) -> bool:
@@ -195,6 +197,7 @@ def validate(
     request_timeout: Any = DEFAULT_REQUEST_TIMEOUT_S,
     max_attempts: Any = DEFAULT_MAX_ATTEMPTS,
     retry_backoff_seconds: Any = DEFAULT_RETRY_BACKOFF_S,
+    worker_process: Any = DEFAULT_WORKER_PROCESS,
     now: pendulum.DateTime | None = None,
 ) -> PendoConfig:
     """Check and convert the source's settings; a setting left out takes its default (sources/pendo/settings.py).
@@ -249,4 +252,5 @@ def validate(
         request_timeout=timeout,
         max_attempts=_int("max_attempts", max_attempts, 1, 20),
         retry_backoff_seconds=backoff,
+        worker_process=_bool("worker_process", worker_process),
     )

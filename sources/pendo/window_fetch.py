@@ -7,11 +7,12 @@ Each window yields its pages only once its answer arrived whole, so dlt never se
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
 import logging
 import threading
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 
 import pyarrow as pa
@@ -24,10 +25,11 @@ from sources.pendo.config import PendoConfig
 from sources.pendo.errors import WindowTooLargeError
 from sources.pendo.event_columns import COLUMN_TYPES
 from sources.pendo.memory import release_memory
-from sources.pendo.settings import MIN_SPLIT_MS, PAGE_ROWS
+from sources.pendo.settings import MIN_SPLIT_MS, PAGE_ROWS, WORKER_MIN_WINDOWS
 from sources.pendo.single_event_table import single_event_page
 from sources.pendo.spool import RowSpool
 from sources.pendo.windows import Window, bucket_starts, split_window
+from sources.pendo.worker_process import WindowWorker
 
 logger = logging.getLogger("pendo_elt")
 
@@ -35,37 +37,70 @@ Page = list[dict] | pa.Table
 
 
 class WindowPool:
-    """One pool of ``concurrency`` fetch threads shared by every event resource of a source instance.
+    """One pool of ``concurrency`` fetchers shared by every event resource of a source instance.
 
     dlt extracts the event resources round-robin; with a pool each, ``concurrency`` windows per table were in
     flight at once. Shared, ``concurrency`` bounds the whole source. The pool starts with the first resource
-    that fetches and shuts down when the last one finishes or fails, so no thread outlives the extraction.
-    Workers never wait for each other or for the consumer, so round-robin consumption cannot deadlock them.
+    that fetches and shuts down when the last one finishes or fails, so no thread (and no worker process)
+    outlives the extraction. Fetchers never wait for each other or for the consumer, so round-robin consumption
+    cannot deadlock them. With ``worker_cfg`` the windows are fetched, parsed and converted in a worker process
+    (``sources/pendo/worker_process.py``) so that work runs beside dlt's in this one; without, in threads here.
     """
 
-    def __init__(self, workers: int) -> None:
+    def __init__(self, workers: int, worker_cfg: PendoConfig | None = None,
+                 client: PendoClient | None = None) -> None:
         self.workers = workers
+        self._worker_cfg, self._client = worker_cfg, client
         self._lock = threading.Lock()
         self._executor: ThreadPoolExecutor | None = None
+        self._process: WindowWorker | None = None
         self._users = 0
+        self._failed = False
 
     @contextlib.contextmanager
-    def session(self) -> Iterator[ThreadPoolExecutor]:
+    def session(self, windows: int = 0) -> Iterator[Callable[..., Future]]:
+        """``submit(client, table, source, window, cfg, stages, single_events)``: a future of the window's parts.
+
+        The first session chooses for the whole extraction: the worker process when it brings ``windows`` of
+        at least ``WORKER_MIN_WINDOWS`` (a backfill, a first load); threads for a few windows, where starting a
+        process (~1 s of CPU, ~100 MB) would cost more than it saves.
+        """
         with self._lock:
-            if self._executor is None:
-                self._executor = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="pendo-windows")
+            if self._executor is None and self._process is None:
+                self._failed = False
+                if self._worker_cfg is not None and windows >= WORKER_MIN_WINDOWS:
+                    self._process = WindowWorker(self._worker_cfg, self._client)
+                else:
+                    self._executor = ThreadPoolExecutor(max_workers=self.workers,
+                                                        thread_name_prefix="pendo-windows")
             self._users += 1
-            executor = self._executor
+            executor, process = self._executor, self._process
+        if process is not None:
+            submit = functools.partial(_submit_to_worker, process)
+        else:
+            assert executor is not None
+            submit = functools.partial(executor.submit, fetch_window_parts)
         try:
-            yield executor
+            yield submit
+        except BaseException:  # an error, or dlt closing the resource early: windows in flight are not wanted
+            self._failed = True
+            raise
         finally:
             with self._lock:
                 self._users -= 1
                 if self._users == 0:
-                    # Do not wait for a window still retrying after a failure: its rows would be thrown away.
-                    executor.shutdown(wait=False, cancel_futures=True)
-                    self._executor = None
+                    if executor is not None:
+                        # Do not wait for a window still retrying after a failure: its rows would be thrown away.
+                        executor.shutdown(wait=False, cancel_futures=True)
+                    if process is not None:
+                        process.stop(kill=self._failed)
+                    self._executor = self._process = None
                     release_memory()  # the load step starts next and sets the peak: start it lean
+
+
+def _submit_to_worker(process: WindowWorker, _client: PendoClient, table: str, source: str, window: Window,
+                      _cfg: PendoConfig, stages: list[dict] | None, single_events: bool) -> Future:
+    return process.submit(table, source, window, stages, single_events)
 
 
 def fetch_windows(
@@ -87,30 +122,38 @@ def fetch_windows(
     pipeline stages for ``windows[i]`` (an entity filter for a repair).
     """
     extra = list(stages) if stages is not None else [None] * len(windows)
-    types = COLUMN_TYPES.get(table, {})
-
-    def fetch(window: Window, more: list[dict] | None) -> list[Iterable[Page]]:
-        return [_part_pages(part_period, spool, cfg, single_events, types)
-                for part_period, _part, spool in _fetch_adaptive(client, table, source, window, cfg.period, cfg,
-                                                                 more)]
-
     progress_events.windows_planned(table, windows, cfg.timezone)
-    with pool.session() as executor:
+    with pool.session(len(windows)) as submit:
         pending: deque[Future] = deque()
+
+        def fetch(window: Window, more: list[dict] | None) -> Future:
+            return submit(client, table, source, window, cfg, more, single_events)
+
         try:
             upcoming = iter(zip(windows, extra, strict=True))
             for window, more in itertools.islice(upcoming, cfg.concurrency):
-                pending.append(executor.submit(fetch, window, more))
+                pending.append(fetch(window, more))
             for number, window in enumerate(windows, 1):
                 parts = pending.popleft().result()
                 next_window = next(upcoming, None)
                 if next_window is not None:
-                    pending.append(executor.submit(fetch, *next_window))
+                    pending.append(fetch(*next_window))
                 yield window, progress_events.window_pages(table, number, len(windows), window, cfg.timezone,
                                                            itertools.chain.from_iterable(parts))
         finally:
             for future in pending:  # windows of this table not started yet; other tables' stay queued
                 future.cancel()
+
+
+def fetch_window_parts(client: PendoClient, table: str, source: str, window: Window, cfg: PendoConfig,
+                       stages: list[dict] | None, single_events: bool) -> list[Iterable[Page]]:
+    """One window's answer, whole, as pages (per part of a split window): what a fetcher hands over.
+
+    The worker process calls this too (``sources/pendo/window_worker.py``), so both paths convert alike.
+    """
+    types = COLUMN_TYPES.get(table, {})
+    return [_part_pages(part_period, spool, cfg, single_events, types)
+            for part_period, _part, spool in _fetch_adaptive(client, table, source, window, cfg.period, cfg, stages)]
 
 
 def _part_pages(part_period: str, spool: RowSpool, cfg: PendoConfig, single_events: bool,

@@ -21,7 +21,7 @@ import pyarrow as pa
 import pytest
 
 from sources.pendo import bucket_rows, window_fetch
-from sources.pendo.arrow import TIMESTAMP, rollup_table
+from sources.pendo.arrow import DECLARED_COLUMNS, TIMESTAMP, rollup_table
 from sources.pendo.config import PendoConfig, validate
 from sources.pendo.errors import PendoUnavailableError, WindowTooLargeError
 from sources.pendo.event_columns import COLUMN_TYPES
@@ -33,6 +33,14 @@ DAY_MS = 86_400_000
 
 
 # --- Arrow tables -----------------------------------------------------------------------------------
+def test_declared_columns_an_answer_lacks_are_null_columns_at_the_end() -> None:
+    """dlt then writes every file in the schema's column order and its normalize step imports them unrewritten."""
+    table = rollup_table([{"visitorId": "v1", "day": 1773806400000, "numEvents": 4}])
+    assert table.column_names == ["visitor_id", "day", "num_events", "parameters", "properties", "_pendo_deleted"]
+    assert [table.column(c).to_pylist() for c in ("parameters", "properties", "_pendo_deleted")] == [[None]] * 3
+    assert table.schema.field("_pendo_deleted").type == pa.bool_()
+
+
 def test_rollup_table_types_are_those_of_from_pylist() -> None:
     rows = [
         {"visitorId": "v1", "appId": -323232, "day": 1773806400000, "firstTime": 1773806794354, "numEvents": 4,
@@ -53,6 +61,7 @@ def test_rollup_table_types_are_those_of_from_pylist() -> None:
         pa.field("parameters", pa.string()),
         pa.field("properties", pa.string()),
         pa.field("late", pa.bool_()),
+        pa.field("_pendo_deleted", pa.bool_()),  # declared by the resource: present on every table (arrow.py)
     ])
     assert table.column("day").to_pylist()[0] == pendulum.datetime(2026, 3, 18, 4)
     assert table.column("first_time").to_pylist()[1] is None
@@ -66,8 +75,8 @@ def test_rollup_table_of_uniform_rows_equals_from_pylist() -> None:
             for i in range(1000)]
     expected = pa.Table.from_pylist(rows)
     table = rollup_table(rows)
-    assert table.column_names == ["account_id", "day", "num_events", "server"]
-    for name, column in zip(expected.column_names, table.columns, strict=True):
+    assert table.column_names == ["account_id", "day", "num_events", "server", *DECLARED_COLUMNS]
+    for name, column in zip(expected.column_names, table.columns[:4], strict=True):
         if name != "day":
             assert column.equals(expected.column(name))
     assert rollup_table([]).num_rows == 0
