@@ -112,11 +112,33 @@ def _run_variant(variant: str, env: dict[str, str], url: str, key: str, tz: str,
 
 def _steps(argv: list[str]) -> int:
     """In process: backfill the event tables; per chunk, each dlt step's duration and peak RSS (sampled)."""
-    from pipelines.run import backfill, make_pipeline
+    from pipelines.run import make_pipeline
 
     url, key, tz, start, end, db, *options = argv
     chunk_days = int(options[options.index("--chunk-days") + 1]) if "--chunk-days" in options else None
+    if "--destination" in options and options[options.index("--destination") + 1] == "postgres":
+        return _steps_postgres(url, key, tz, start, end, db, chunk_days)
     pipeline = make_pipeline("duckdb", DATASET, db + ".pipelines", destination_config={"credentials": db})
+    return _steps_in(pipeline, url, key, tz, start, end, chunk_days)
+
+
+def _steps_postgres(url: str, key: str, tz: str, start: str, end: str, db: str, chunk_days: int | None) -> int:
+    """``steps`` into a fresh schema of the benchmark's Postgres (``--destination=postgres``), dropped afterwards."""
+    from bench.postgres import drop_schemas
+    from bench.run import POSTGRES_DSN
+    from pipelines.run import make_pipeline
+
+    dataset = f"bench_steps_{os.getpid()}"
+    pipeline = make_pipeline("postgres", dataset, db + ".pipelines", destination_config={"credentials": POSTGRES_DSN})
+    try:
+        return _steps_in(pipeline, url, key, tz, start, end, chunk_days)
+    finally:
+        drop_schemas(POSTGRES_DSN, dataset)
+
+
+def _steps_in(pipeline: object, url: str, key: str, tz: str, start: str, end: str, chunk_days: int | None) -> int:
+    from pipelines.run import backfill
+
     process, samples, done = psutil.Process(), [], threading.Event()
 
     def sample() -> None:

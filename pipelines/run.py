@@ -17,7 +17,7 @@ from dlt.common.pipeline import LoadInfo
 from dlt.common.storages.load_package import PackageStorage
 from dlt.pipeline.exceptions import PipelineStepFailed
 
-from pipelines import deletions, refresh, writer_lock
+from pipelines import deletions, postgres_load, refresh, writer_lock
 from pipelines.bucket_state import write_bucket_state
 from pipelines.identity import prepare_working_root, resolve_identity
 from pipelines.lock import PipelineLock
@@ -116,6 +116,8 @@ def make_pipeline(
     working_root = prepare_working_root(identity, pipelines_dir)
     config = {**(destination_config or {}), "credentials": identity.credentials}
     target = getattr(dlt.destinations, destination)(**config)
+    if destination == "postgres":
+        postgres_load.copy_parquet_by_row_group()  # a month of page_events no longer sits in memory whole
     try:
         return dlt.pipeline(pipeline_name=pipeline_name, destination=target, dataset_name=dataset,
                             pipelines_dir=str(working_root), **({"progress": progress} if progress else {}))
