@@ -143,15 +143,20 @@ def _steps_in(pipeline: object, url: str, key: str, tz: str, start: str, end: st
 
     def sample() -> None:
         while not done.is_set():
-            samples.append((time.time(), process.memory_info().rss >> 20))
+            cpu = process.cpu_times()
+            samples.append((time.time(), process.memory_info().rss >> 20, cpu.user + cpu.system))
             time.sleep(0.05)
+
+    def cpu_at(moment: float) -> float:  # the process's CPU seconds at the last sample before ``moment``
+        return max((cpu for at, _, cpu in samples if at <= moment), default=0.0)
 
     def on_chunk(first: str, last: str, _summary: object) -> None:
         steps = []
         for step in pipeline.last_trace.steps:
             began, ended = step.started_at.timestamp(), step.finished_at.timestamp()
-            peak = max((mb for at, mb in samples if began <= at <= ended), default=0)
-            steps.append(f"{step.step} {ended - began:.1f} s (peak {peak} MB)")
+            peak = max((mb for at, mb, _ in samples if began <= at <= ended), default=0)
+            steps.append(f"{step.step} {ended - began:.1f} s (CPU {cpu_at(ended) - cpu_at(began):.1f} s, "
+                         f"peak {peak} MB)")
         print(f"  {first}..{last}: " + ", ".join(steps), flush=True)
 
     threading.Thread(target=sample, daemon=True).start()

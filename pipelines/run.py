@@ -44,9 +44,11 @@ LOADER_FILE_FORMAT: dict[str, str | None] = {"duckdb": "parquet", "postgres": No
 # per-row conversion to SQL text, and '' stays ''. dlt's csv COPY would do as well but forces '' to NULL.
 ARROW_FILE_FORMAT = {"postgres": "parquet"}
 # DuckDB loads one job at a time: its parallel COPY and merge statements ran in one process and set the peak memory
-# (1,174 MB against 778 MB for one worker, 30 days of the large scale), for about the same load time. dlt reads the
+# (1,174 MB against 778 MB for one worker, 30 days of the large scale), for about the same load time. Postgres loads
+# two at a time (dlt's default is 20): the six event tables' COPYs and merges side by side took the load step of that
+# backfill to 667 MB, two workers to 519-555 MB, at the same CPU (docs/performance.md, Postgres). dlt reads the
 # setting from the environment (or [load] workers in .dlt/config.toml); a value the user set wins.
-LOAD_WORKERS = {"duckdb": "1"}
+LOAD_WORKERS = {"duckdb": "1", "postgres": "2"}
 LOAD_WORKERS_ENV = "LOAD__WORKERS"
 _USER_LOAD_WORKERS = os.environ.get(LOAD_WORKERS_ENV)
 BACKFILL_RESOURCES: tuple[str, ...] = (*ROLLUP_SOURCES, *SINGLE_EVENT_SOURCES)
