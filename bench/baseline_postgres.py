@@ -14,21 +14,16 @@ Run as a child of ``bench.run``: ``python -m bench.baseline_postgres --url URL -
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 
 import orjson
-import pendulum
 import pyarrow as pa
-import requests
 from adbc_driver_manager import dbapi
 from adbc_driver_postgresql import _driver_path
 
-from bench.baseline import SOURCES, to_arrow
-from sources.pendo.aggregation import rollup_body
+from bench.baseline import Answers, answer_arguments, event_tables, to_arrow
 from sources.pendo.shaping import snake_case
-from sources.pendo.windows import plan_windows
 
 # Arrow types the baseline's tables hold, as Postgres column types (for a column first seen in a later window)
 PG_TYPES = {pa.string(): "text", pa.int64(): "bigint", pa.float64(): "double precision", pa.bool_(): "boolean"}
@@ -67,10 +62,7 @@ def conform(cur: dbapi.Cursor, schema: str, table: str, batch: pa.Table, known: 
 
 def load(url: str, key: str, tz: str, start_ms: int, end_ms: int, tables: list[str], dsn: str,
          schema: str) -> dict:
-    windows = plan_windows(pendulum.from_timestamp(start_ms / 1000), pendulum.from_timestamp(end_ms / 1000),
-                           "day", tz, 1)
-    session = requests.Session()
-    session.headers.update({"x-pendo-integration-key": key, "content-type": "application/json"})
+    answers = Answers(url, key, tz, start_ms, end_ms)
     out: dict[str, dict] = {}
     with dbapi.connect(driver=_driver_path(), db_kwargs={"uri": dsn}) as con, con.cursor() as cur:
         cur.execute(f'CREATE SCHEMA "{schema}"')
@@ -79,14 +71,7 @@ def load(url: str, key: str, tz: str, start_ms: int, end_ms: int, tables: list[s
         for table in tables:
             started = time.perf_counter()
             rows_total = 0
-            for window in windows:
-                body = orjson.dumps(rollup_body(SOURCES[table], window, "day", tz, None))
-                response = session.post(f"{url}/api/v1/aggregation", data=body, timeout=600)
-                response.raise_for_status()
-                rows = orjson.loads(response.content)["results"] or []
-                del response
-                if not rows:
-                    continue
+            for rows in answers.rows(table):
                 batch = shaped(rows)
                 if table in known:
                     cur.adbc_ingest(table, conform(cur, schema, table, batch, known), mode="append",
@@ -96,25 +81,17 @@ def load(url: str, key: str, tz: str, start_ms: int, end_ms: int, tables: list[s
                     known[table] = batch.schema
                 rows_total += len(rows)
             con.commit()
-            out[table] = {"rows": rows_total, "windows": len(windows), "seconds": time.perf_counter() - started}
+            out[table] = {"rows": rows_total, "windows": len(answers.windows),
+                          "seconds": time.perf_counter() - started}
     return out
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.baseline_postgres")
-    parser.add_argument("--url", required=True)
-    parser.add_argument("--key", required=True)
-    parser.add_argument("--tz", required=True)
-    parser.add_argument("--start-ms", type=int, required=True)
-    parser.add_argument("--end-ms", type=int, required=True)
-    parser.add_argument("--resources", required=True)
+    parser = answer_arguments("python -m bench.baseline_postgres")
     parser.add_argument("--dsn", required=True)
     parser.add_argument("--schema", required=True, help="a schema that does not exist yet (created here)")
     args = parser.parse_args(argv)
-    tables = [t for t in args.resources.split(",") if t]
-    unknown = [t for t in tables if t not in SOURCES]
-    if unknown:
-        parser.error(f"unknown event tables: {', '.join(unknown)}")
+    tables = event_tables(parser, args.resources)
     result = load(args.url.rstrip("/"), args.key, args.tz, args.start_ms, args.end_ms, tables, args.dsn,
                   args.schema)
     print(orjson.dumps(result).decode(), flush=True)
