@@ -16,6 +16,7 @@ import argparse
 import os
 import sys
 import time
+from collections.abc import Iterator
 
 import duckdb
 import orjson
@@ -74,45 +75,70 @@ def insert(con: duckdb.DuckDBPyConnection, table: str, batch: pa.Table, known: d
         con.unregister("batch")
 
 
+class Answers:
+    """The one-day windows of the range, and each window's parsed answer for a table, one at a time."""
+
+    def __init__(self, url: str, key: str, tz: str, start_ms: int, end_ms: int) -> None:
+        self.url, self.tz = url, tz
+        self.windows = plan_windows(pendulum.from_timestamp(start_ms / 1000), pendulum.from_timestamp(end_ms / 1000),
+                                    "day", tz, 1)
+        self.session = requests.Session()
+        self.session.headers.update({"x-pendo-integration-key": key, "content-type": "application/json"})
+
+    def rows(self, table: str) -> Iterator[list[dict]]:
+        """Each window's rows (windows without any are skipped)."""
+        for window in self.windows:
+            body = orjson.dumps(rollup_body(SOURCES[table], window, "day", self.tz, None))
+            response = self.session.post(f"{self.url}/api/v1/aggregation", data=body, timeout=600)
+            response.raise_for_status()
+            rows = orjson.loads(response.content)["results"] or []
+            del response
+            if rows:
+                yield rows
+
+
 def load(url: str, key: str, tz: str, start_ms: int, end_ms: int, tables: list[str], db_path: str) -> dict:
-    windows = plan_windows(pendulum.from_timestamp(start_ms / 1000), pendulum.from_timestamp(end_ms / 1000),
-                           "day", tz, 1)
-    session = requests.Session()
-    session.headers.update({"x-pendo-integration-key": key, "content-type": "application/json"})
+    answers = Answers(url, key, tz, start_ms, end_ms)
     con = duckdb.connect(db_path)
     known: dict[str, set[str]] = {}
     out: dict[str, dict] = {}
     for table in tables:
         started = time.perf_counter()
         rows_total = 0
-        for window in windows:
-            body = orjson.dumps(rollup_body(SOURCES[table], window, "day", tz, None))
-            response = session.post(f"{url}/api/v1/aggregation", data=body, timeout=600)
-            response.raise_for_status()
-            rows = orjson.loads(response.content)["results"] or []
-            del response
-            if rows:
-                insert(con, table, to_arrow(rows), known)
-                rows_total += len(rows)
-        out[table] = {"rows": rows_total, "windows": len(windows), "seconds": time.perf_counter() - started}
+        for rows in answers.rows(table):
+            insert(con, table, to_arrow(rows), known)
+            rows_total += len(rows)
+        out[table] = {"rows": rows_total, "windows": len(answers.windows),
+                      "seconds": time.perf_counter() - started}
     con.close()
     return out
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.baseline")
+def answer_arguments(prog: str) -> argparse.ArgumentParser:
+    """The options every baseline takes: where the answers are and which windows of which tables to read."""
+    parser = argparse.ArgumentParser(prog=prog)
     parser.add_argument("--url", required=True)
     parser.add_argument("--key", required=True)
     parser.add_argument("--tz", required=True)
     parser.add_argument("--start-ms", type=int, required=True)
     parser.add_argument("--end-ms", type=int, required=True)
     parser.add_argument("--resources", required=True)
-    parser.add_argument("--duckdb", required=True)
-    args = parser.parse_args(argv)
-    tables = [t for t in args.resources.split(",") if t]
+    return parser
+
+
+def event_tables(parser: argparse.ArgumentParser, resources: str) -> list[str]:
+    tables = [t for t in resources.split(",") if t]
     unknown = [t for t in tables if t not in SOURCES]
     if unknown:
         parser.error(f"unknown event tables: {', '.join(unknown)}")
+    return tables
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = answer_arguments("python -m bench.baseline")
+    parser.add_argument("--duckdb", required=True)
+    args = parser.parse_args(argv)
+    tables = event_tables(parser, args.resources)
     if os.path.exists(args.duckdb):
         parser.error(f"{args.duckdb} exists; the baseline loads into a fresh file")
     result = load(args.url.rstrip("/"), args.key, args.tz, args.start_ms, args.end_ms, tables, args.duckdb)

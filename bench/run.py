@@ -37,6 +37,7 @@ import psutil
 import requests
 
 from bench import guide_heavy
+from bench import postgres as pg_bench
 from bench.measure import BenchError, ChildResult, ChildServer, Sample, Series, machine, run_child
 from bench.replay import cache_key, store_answer
 from bench.scheduled_day import ScheduledDay, bench_scheduled_day, fail_if_wrong
@@ -91,7 +92,7 @@ class Context:
     env: dict[str, str]
     loads: list[float] = field(default_factory=list)
     others: list[float] = field(default_factory=list)  # other processes' CPU %, sampled before each run
-    postgres: dict | None = None
+    postgres: pg_bench.PostgresResult | None = None
     notes: list[str] = field(default_factory=list)
     _n: int = 0
 
@@ -251,6 +252,8 @@ def bench_size(ctx: Context, scale: str, days: int, full: bool, postgres: bool,
                     f"{t} {statistics.median(s.replay):.1f}s" for t, s in res.serving.items()))
             groups: list[tuple[str, ...]] = [(t,) for t in (EVENT_TABLES if full else tables_alone)]
             groups.append(EVENT_TABLES)
+            if args.postgres_only:
+                groups, full = [], False
             env = child_env(ctx, url, key, tz)
             keep: Path | None = None
             if full and replay:  # visitors/accounts pages are not in the store yet: one untimed pass fills it
@@ -304,16 +307,20 @@ def bench_size(ctx: Context, scale: str, days: int, full: bool, postgres: bool,
                     if rep == 0:
                         res.checks.append(check_people(sim, s_dir / "load.duckdb"))
                     shutil.rmtree(s_dir)
-            assert keep is not None
-            res.checks.append(check_days(sim, keep / "load.duckdb", check_table or args.check_table, windows))
-            res.checks.append(f"every run loaded exactly the rows served ({sum(served.values()):,} event rows "
-                              f"in {len(windows)} day windows per table)")
-            shutil.rmtree(keep)
+            if keep is not None:  # None with --postgres-only
+                res.checks.append(check_days(sim, keep / "load.duckdb", check_table or args.check_table, windows))
+                res.checks.append(f"every run loaded exactly the rows served ({sum(served.values()):,} event rows "
+                                  f"in {len(windows)} day windows per table)")
+                shutil.rmtree(keep)
             if replay:
                 stats = requests.get(f"{replay.base_url}/_replay/stats", timeout=30).json()
                 res.replay_misses = stats["misses"]
             if postgres:
-                ctx.postgres = bench_postgres(ctx, url, key, tz, span, served)
+                ctx.postgres = pg_bench.bench_postgres(
+                    ctx, scale, days, pg_bench.baseline_command(url, key, tz, span, EVENT_TABLES),
+                    [*pendo_cmd(), *backfill_args(ctx, span, EVENT_TABLES), "--destination", "postgres"],
+                    child_env(ctx, url, key, tz, DESTINATION__POSTGRES__CREDENTIALS=args.postgres_dsn), REPO,
+                    served, POSTGRES_FORMATS, expect, say)
         finally:
             if replay:
                 replay.stop()
@@ -351,51 +358,6 @@ def check_people(sim: SimulatorProcess, db: Path) -> str:
     want = {"visitors": len(sim.truth("visitors", include_anonymous="false")), "accounts": len(sim.truth("accounts"))}
     expect("pendo-elt run --resources visitors,accounts", counts, want)
     return f"visitors ({counts['visitors']:,}) and accounts ({counts['accounts']:,}) equal the simulator's truth"
-
-
-def bench_postgres(ctx: Context, url: str, key: str, tz: str, span: tuple[str, str, int, int],
-                   served: dict[str, int]) -> dict:
-    import psycopg2
-
-    dsn = ctx.args.postgres_dsn
-    try:
-        psycopg2.connect(dsn, connect_timeout=5).close()
-    except psycopg2.OperationalError as exc:
-        ctx.notes.append(f"Postgres skipped: cannot connect ({str(exc).strip().splitlines()[0]})")
-        say(f"   {ctx.notes[-1]}")
-        return {}
-    dataset = f"bench_{os.getpid()}_{int(time.time())}"
-    env = child_env(ctx, url, key, tz, DESTINATION__POSTGRES__CREDENTIALS=dsn)
-    where = ctx.run_dir("postgres")
-    say(f"   postgres: backfill of all event tables into schema {dataset} ...")
-    try:
-        load = ctx.load1()
-        cmd = [*pendo_cmd(), *backfill_args(ctx, span, EVENT_TABLES), "--destination", "postgres",
-               "--pipelines-dir", str(where / "pipelines"), "--dataset", dataset]
-        result = run_child(cmd, env, REPO, where / "pendo-elt.log", ctx.args.timeout)
-        with psycopg2.connect(dsn) as con, con.cursor() as cur:
-            counts = {}
-            for table in EVENT_TABLES:
-                cur.execute(f'SELECT count(*) FROM "{dataset}"."{table}"')
-                counts[table] = cur.fetchone()[0]
-        expect("pendo-elt backfill into Postgres", counts, served)
-    finally:
-        drop_schemas(dsn, dataset)
-        shutil.rmtree(where, ignore_errors=True)
-    rows = sum(counts.values())
-    say(f"   postgres: {rows:,} rows in {result.wall_s:.1f}s ({rows / result.wall_s:,.0f} rows/s), "
-        f"{result.rss_mb:.0f} MB")
-    return {"rows": rows, "wall_s": result.wall_s, "cpu_s": result.cpu_s, "rss_mb": result.rss_mb, "load1": load}
-
-
-def drop_schemas(dsn: str, dataset: str) -> None:
-    import psycopg2
-
-    with psycopg2.connect(dsn) as con, con.cursor() as cur:
-        cur.execute("SELECT schema_name FROM information_schema.schemata WHERE schema_name = %s "
-                    "OR schema_name LIKE %s", (dataset, dataset + "\\_%"))
-        for (name,) in cur.fetchall():
-            cur.execute(f'DROP SCHEMA "{name}" CASCADE')
 
 
 # --- report ---------------------------------------------------------------------------------------------
@@ -532,11 +494,7 @@ def render(ctx: Context, results: list[SizeResult], command: str, started: pendu
     if len(results) > 1:
         parts += ["", "### Growth with the data (all event tables together)", "", growth_table(results)]
     if ctx.postgres:
-        pg = ctx.postgres
-        parts += ["", f"### Postgres (once, all event tables, {base.scale} scale, {base.days} days)", "",
-                  table(["rows", "wall s", "rows/s", "CPU s", "peak RSS MB", "loader file format"],
-                        [[f"{pg['rows']:,}", f"{pg['wall_s']:.1f}", fmt_rate(pg["rows"], pg["wall_s"]),
-                          f"{pg['cpu_s']:.1f}", f"{pg['rss_mb']:.0f}", POSTGRES_FORMATS]])]
+        parts += ["", "Postgres: see its own section (`--postgres-only` re-runs it alone)."]
     parts += ["", "### Targets", ""] + [f"- {v}" for v in verdicts(results)]
     for res in results:
         title = f"{res.scale} scale, {res.days} days ({res.windows} one-day windows per table)"
@@ -572,7 +530,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help=f"history lengths as multiples of {BASE_DAYS} days (1 = the full per-table benchmark)")
     parser.add_argument("--quick", action="store_true",
                         help="smoke run: scale medium, 1 repeat, base size only, doc not written unless --doc")
-    parser.add_argument("--no-postgres", action="store_true", help="skip the Postgres run")
+    parser.add_argument("--no-postgres", action="store_true", help="skip the Postgres runs")
+    parser.add_argument("--postgres-only", action="store_true",
+                        help="only pendo-elt vs the raw Postgres baseline (base size, first scale); writes only the "
+                             "Postgres section of the doc")
     parser.add_argument("--postgres-dsn", default=POSTGRES_DSN)
     parser.add_argument("--live", action="store_true", help="read the simulator directly instead of the replay")
     parser.add_argument("--concurrency", type=int, default=None, help="SOURCES__PENDO__CONCURRENCY for pendo-elt")
@@ -600,6 +561,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         args.no_guide_heavy = True
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
+    if args.postgres_only:
+        if args.no_postgres or args.scheduled_day_only:
+            parser.error("--postgres-only runs the Postgres part alone: drop --no-postgres/--scheduled-day-only")
+        args.sizes, args.no_scheduled_day, args.scales = "1", True, args.scales.split(",")[0]
     if args.window_days not in (None, 1):
         say("note: the baseline always uses one-day windows; --window-days changes only pendo-elt's requests")
     return args
@@ -646,10 +611,16 @@ def main(argv: list[str] | None = None) -> int:
             scheduled = bench_scheduled_day(args.scheduled_day_scale, BASE_DAYS, work / "scheduled-day", ctx.env,
                                             args.timeout, say, args.scheduled_day_hours, ctx.load1)
             fail_if_wrong(scheduled)
-        section = render(ctx, results, command, started, time.perf_counter() - t0, scheduled)
-        say("\n" + section)
+        if ctx.postgres is not None:
+            pg_section = pg_bench.render(ctx.postgres, command, started.format("YYYY-MM-DD HH:mm"), table)
+            say("\n" + pg_section)
+            pg_bench.write(doc, pg_section)
+        if not args.postgres_only:
+            section = render(ctx, results, command, started, time.perf_counter() - t0, scheduled)
+            say("\n" + section)
+            if doc is not None:
+                write_doc(doc, section)
         if doc is not None:
-            write_doc(doc, section)
             say(f"\nwritten to {doc}")
         ok = True
     except BenchError as exc:

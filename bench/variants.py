@@ -113,24 +113,51 @@ def _run_variant(variant: str, env: dict[str, str], url: str, key: str, tz: str,
 
 def _steps(argv: list[str]) -> int:
     """In process: backfill the event tables; per chunk, each dlt step's duration and peak RSS (sampled)."""
-    from pipelines.run import backfill, make_pipeline
+    from pipelines.run import make_pipeline
 
     url, key, tz, start, end, db, *options = argv
     chunk_days = int(options[options.index("--chunk-days") + 1]) if "--chunk-days" in options else None
+    if "--destination" in options and options[options.index("--destination") + 1] == "postgres":
+        return _steps_postgres(url, key, tz, start, end, db, chunk_days)
     pipeline = make_pipeline("duckdb", DATASET, db + ".pipelines", destination_config={"credentials": db})
+    return _steps_in(pipeline, url, key, tz, start, end, chunk_days)
+
+
+def _steps_postgres(url: str, key: str, tz: str, start: str, end: str, db: str, chunk_days: int | None) -> int:
+    """``steps`` into a fresh schema of the benchmark's Postgres (``--destination=postgres``), dropped afterwards."""
+    from bench.postgres import drop_schemas
+    from bench.run import POSTGRES_DSN
+    from pipelines.run import make_pipeline
+
+    dataset = f"bench_steps_{os.getpid()}"
+    pipeline = make_pipeline("postgres", dataset, db + ".pipelines", destination_config={"credentials": POSTGRES_DSN})
+    try:
+        return _steps_in(pipeline, url, key, tz, start, end, chunk_days)
+    finally:
+        drop_schemas(POSTGRES_DSN, dataset)
+
+
+def _steps_in(pipeline: object, url: str, key: str, tz: str, start: str, end: str, chunk_days: int | None) -> int:
+    from pipelines.run import backfill
+
     process, samples, done = psutil.Process(), [], threading.Event()
 
     def sample() -> None:
         while not done.is_set():
-            samples.append((time.time(), tree_rss_bytes(process) >> 20))  # with the window worker
+            cpu = process.cpu_times()
+            samples.append((time.time(), tree_rss_bytes(process) >> 20, cpu.user + cpu.system))  # with the window worker
             time.sleep(0.05)
+
+    def cpu_at(moment: float) -> float:  # the process's CPU seconds at the last sample before ``moment``
+        return max((cpu for at, _, cpu in samples if at <= moment), default=0.0)
 
     def on_chunk(first: str, last: str, _summary: object) -> None:
         steps = []
         for step in pipeline.last_trace.steps:
             began, ended = step.started_at.timestamp(), step.finished_at.timestamp()
-            peak = max((mb for at, mb in samples if began <= at <= ended), default=0)
-            steps.append(f"{step.step} {ended - began:.1f} s (peak {peak} MB)")
+            peak = max((mb for at, mb, _ in samples if began <= at <= ended), default=0)
+            steps.append(f"{step.step} {ended - began:.1f} s (CPU {cpu_at(ended) - cpu_at(began):.1f} s, "
+                         f"peak {peak} MB)")
         print(f"  {first}..{last}: " + ", ".join(steps), flush=True)
 
     threading.Thread(target=sample, daemon=True).start()

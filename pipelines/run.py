@@ -18,7 +18,7 @@ from dlt.common.pipeline import LoadInfo
 from dlt.common.storages.load_package import PackageStorage
 from dlt.pipeline.exceptions import PipelineStepFailed
 
-from pipelines import deletions, refresh, writer_lock
+from pipelines import deletions, postgres_load, refresh, writer_lock
 from pipelines.bucket_state import write_bucket_state
 from pipelines.identity import prepare_working_root, resolve_identity
 from pipelines.lock import PipelineLock
@@ -52,9 +52,11 @@ LOADER_FILE_FORMAT: dict[str, str | None] = {"duckdb": "parquet", "postgres": No
 ARROW_FILE_FORMAT = {"postgres": "parquet"}
 ARROW_TABLES = (*ROLLUP_SOURCES, *SINGLE_EVENT_SOURCES, *RAW_EVENT_SOURCES)  # event tables yielding Arrow pages
 # DuckDB loads one job at a time: its parallel COPY and merge statements ran in one process and set the peak memory
-# (1,174 MB against 778 MB for one worker, 30 days of the large scale), for about the same load time. dlt reads the
+# (1,174 MB against 778 MB for one worker, 30 days of the large scale), for about the same load time. Postgres loads
+# two at a time (dlt's default is 20): the six event tables' COPYs and merges side by side took the load step of that
+# backfill to 667 MB, two workers to 519-555 MB, at the same CPU (docs/performance.md, Postgres). dlt reads the
 # setting from the environment (or [load] workers in .dlt/config.toml); a value the user set wins.
-LOAD_WORKERS = {"duckdb": "1"}
+LOAD_WORKERS = {"duckdb": "1", "postgres": "2"}
 LOAD_WORKERS_ENV = "LOAD__WORKERS"
 _USER_LOAD_WORKERS = os.environ.get(LOAD_WORKERS_ENV)
 BACKFILL_RESOURCES: tuple[str, ...] = (*ROLLUP_SOURCES, *SINGLE_EVENT_SOURCES)
@@ -124,6 +126,8 @@ def make_pipeline(
     working_root = prepare_working_root(identity, pipelines_dir)
     config = {**(destination_config or {}), "credentials": identity.credentials}
     target = getattr(dlt.destinations, destination)(**config)
+    if destination == "postgres":
+        postgres_load.copy_parquet_by_row_group()  # a month of page_events no longer sits in memory whole
     try:
         return dlt.pipeline(pipeline_name=pipeline_name, destination=target, dataset_name=dataset,
                             pipelines_dir=str(working_root), **({"progress": progress} if progress else {}))
