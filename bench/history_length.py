@@ -141,21 +141,24 @@ def record_history(sim: SimulatorProcess, windows: list[Window], tz: str, store:
     return meta
 
 
-def extend_to(store: Path, recorded: list[Window], year: list[Window], tz: str, meta: dict, check_table: str,
+def extend_to(store: Path, recorded: list[Window], days: list[Window], tz: str, meta: dict, check_table: str,
               say: Callable[[str], None]) -> dict:
-    """The recorded month served again by whole weeks for every older day of ``year`` (bench/replay_shift.py)."""
+    """The recorded month served again by whole weeks for every older day of ``days`` (bench/replay_shift.py)."""
     from bench.run import EVENT_TABLES, SOURCES
 
-    year_file = store / f"year-{len(year)}.json"
-    if year_file.exists():
-        return json.loads(year_file.read_text())
-    started = time.perf_counter()
+    retimed_file = store / "retimed.json"
+    if retimed_file.exists():
+        meta = json.loads(retimed_file.read_text())
+    sources = meta.setdefault("sources", {})
+    before, started = len(sources), time.perf_counter()
     bodies = {t: (lambda w, source=SOURCES[t]: rollup_body(source, w, "day", tz, None)) for t in EVENT_TABLES}
-    meta["sources"] = replay_shift.extend(store / "answers", recorded, year, bodies, meta["served"],
-                                          meta["truth"][check_table])
-    meta["retime_s"] = time.perf_counter() - started
-    say(f"   re-timed {len(meta['sources'])} days from the {len(recorded)} recorded in {meta['retime_s']:.0f} s")
-    year_file.write_text(json.dumps(meta))
+    replay_shift.extend(store / "answers", recorded, days, bodies, meta["served"], meta["truth"][check_table],
+                        sources)
+    if len(sources) > before:
+        meta["retime_s"] = meta.get("retime_s", 0.0) + time.perf_counter() - started
+        say(f"   re-timed {len(sources) - before} days from the {len(recorded)} recorded in "
+            f"{time.perf_counter() - started:.0f} s")
+        retimed_file.write_text(json.dumps(meta))
     return meta
 
 
@@ -203,7 +206,8 @@ def backfill_days(ctx_env: dict[str, str], url: str, key: str, tz: str, windows:
 
 
 def bench_history(sizes: tuple[int, ...], store_root: Path, work: Path, env: dict[str, str], timeout_s: float,
-                  say: Callable[[str], None], check_table: str = "page_events") -> tuple[list[Run], dict]:
+                  say: Callable[[str], None], check_table: str = "page_events",
+                  on_run: Callable[[list[Run], dict], None] | None = None) -> tuple[list[Run], dict]:
     from bench.run import NOW, REPO, backfill_range
 
     store = store_root / f"large-{RECORDED_DAYS}"
@@ -218,16 +222,18 @@ def bench_history(sizes: tuple[int, ...], store_root: Path, work: Path, env: dic
         say(f"== history length: {len(windows)} day windows of the large scale ({len(recorded)} recorded), "
             f"store {store}")
         meta = record_history(sim, recorded, tz, store, check_table, say)
-        meta = extend_to(store, recorded, windows, tz, meta, check_table, say)
         replay = ChildServer([sys.executable, "-m", "bench.replay", "--upstream", sim.base_url, "--key", key,
                               "--store", str(store / "answers")], env, REPO)
         servers = {sim.process.pid, replay.proc.pid} if sim.process else {replay.proc.pid}
         runs = []
         try:
-            for days in sizes:
+            for days in sizes:  # re-timed days are written as the sizes need them: a short run starts at once
+                meta = extend_to(store, recorded, windows[-(days + 1):], tz, meta, check_table, say)
                 run = backfill_days(env, replay.base_url, key, tz, windows[-(days + 1):], span[1], meta,
                                     check_table, work, servers, timeout_s)
                 runs.append(run)
+                if on_run:
+                    on_run(runs, meta)
                 say(f"   {days:>3} days: {run.rows:>11,} rows  wall {run.wall_s:6.1f} s ({run.s_per_m:.1f} s/M)  "
                     f"CPU {run.cpu_s:6.1f} s  peak RSS {run.rss_mb:4.0f} MB (all processes {run.tree_mb:4.0f} MB)  "
                     f"load1 {run.load1:.1f}, others {run.others_pct:.0f}%")
@@ -236,8 +242,10 @@ def bench_history(sizes: tuple[int, ...], store_root: Path, work: Path, env: dic
     return runs, meta
 
 
-def render(runs: list[Run], meta: dict, command: str, started: pendulum.DateTime, check_table: str) -> str:
+def render(runs: list[Run], meta: dict, command: str, started: pendulum.DateTime, check_table: str,
+           sizes: tuple[int, ...] = SIZES) -> str:
     from bench.run import BACKFILL_CHUNK_DAYS
+    from pipelines.duckdb_memory import DEFAULT_MEMORY_LIMIT
 
     base = next((r for r in runs if r.days == 30), runs[0])
     rows = []
@@ -256,12 +264,16 @@ def render(runs: list[Run], meta: dict, command: str, started: pendulum.DateTime
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     worst = max(r.tree_mb for r in runs)
     loads = [r.load1 for r in runs]
+    missing = [str(d) for d in sizes if d not in {r.days for r in runs}]
+    pending = [f"- Not measured (the invocation had not reached them): {', '.join(missing)} days."] if missing else []
     return "\n".join([
         "## History length (issue 15)", "",
         f"Generated by `{command}` on {started.format('YYYY-MM-DD HH:mm')} UTC. `pendo-elt backfill` of the last N "
-        f"days of one simulator year (large scale, {YEAR_DAYS} days of history), default settings (chunk_days "
-        f"{BACKFILL_CHUNK_DAYS}), all event tables into a fresh DuckDB file, one child run per size, answers "
-        f"replayed (recorded once in {meta.get('record_s', 0):.0f} s). Peak RSS (child) is `ru_maxrss` from "
+        f"days of a year of the large scale ({RECORDED_DAYS} days recorded from the simulator in "
+        f"{meta.get('record_s', 0):.0f} s, older days re-timed by whole weeks in {meta.get('retime_s', 0):.0f} s, "
+        "`bench/replay_shift.py`), replayed; default settings (chunk_days "
+        f"{BACKFILL_CHUNK_DAYS}, DuckDB memory_limit {DEFAULT_MEMORY_LIMIT}), all event tables into a fresh DuckDB "
+        "file, one child run per size. Peak RSS (child) is `ru_maxrss` from "
         "`os.wait4`; (all processes) is the summed RSS of the child and every process it started, sampled every "
         "50 ms. 1-minute load average before each run: min "
         f"{min(loads):.1f}, median {statistics.median(loads):.1f}, max {max(loads):.1f} on {os.cpu_count()} cores "
@@ -271,10 +283,11 @@ def render(runs: list[Run], meta: dict, command: str, started: pendulum.DateTime
         f"**{'met' if worst <= RSS_TARGET_MB else 'NOT met'}** (worst {worst:.0f} MB).",
         f"- Checks: every run loaded exactly the rows served in its range; {check_table} rows of each day equal the "
         "simulator's truth.",
+        *pending,
     ])
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, via_run: str | None = None) -> int:
     from bench.run import DOC, REPO, say
 
     parser = argparse.ArgumentParser(prog="python -m bench.history_length", description=__doc__.split("\n\n")[0])
@@ -284,23 +297,28 @@ def main(argv: list[str] | None = None) -> int:
                         help="where the recorded year is kept between invocations (~24 MB a day)")
     parser.add_argument("--timeout", type=float, default=3600)
     parser.add_argument("--no-doc", action="store_true", help="print only")
-    args, _ = parser.parse_known_args(argv)
+    args = parser.parse_args(argv)
     sizes = tuple(sorted({int(s) for s in args.history_sizes.split(",") if s.strip()}))
-    given = " ".join(sys.argv[1:] if argv is None else argv)
-    command = f"{os.path.relpath(sys.executable, REPO)} -m bench.run {given}".strip()
+    given = " ".join([*([via_run] if via_run else []), *(sys.argv[1:] if argv is None else argv)])
+    module = "bench.run" if via_run else "bench.history_length"
+    command = f"{os.path.relpath(sys.executable, REPO)} -m {module} {given}".strip()
     started = pendulum.now("UTC")
     work = Path(tempfile.mkdtemp(prefix="pendo-history-"))
     env = {**os.environ, "PYTHONPATH": str(REPO), "RUNTIME__DLTHUB_TELEMETRY": "false"}
+
+    def written(runs: list[Run], meta: dict) -> None:  # after every size: a run stopped midway keeps what it measured
+        section = render(runs, meta, command, started, "page_events", sizes)
+        if not args.no_doc:
+            write_section(DOC, SECTION, section)
+
     try:
-        runs, meta = bench_history(sizes, args.history_store, work, env, args.timeout, say)
+        runs, meta = bench_history(sizes, args.history_store, work, env, args.timeout, say, on_run=written)
     except BenchError as exc:
         say(f"\nBENCHMARK FAILED: {exc}\n(logs kept in {work})")
         return 1
     shutil.rmtree(work, ignore_errors=True)
-    section = render(runs, meta, command, started, "page_events")
-    say("\n" + section)
+    say("\n" + render(runs, meta, command, started, "page_events", sizes))
     if not args.no_doc:
-        write_section(DOC, SECTION, section)
         say(f"\nwritten to {DOC}")
     return 0
 

@@ -60,26 +60,24 @@ def retime(answer: bytes, source: Window, day: Window) -> bytes:
 
 
 def extend(store: Path, recorded: list[Window], year: list[Window], bodies: dict[str, Callable[[Window], dict]],
-           served: dict[str, dict[str, int]], truth: dict[str, int]) -> dict[str, str]:
+           served: dict[str, dict[str, int]], truth: dict[str, int], sources: dict[str, str]) -> None:
     """Store a re-timed answer for every day of ``year`` not recorded; extend ``served`` and ``truth`` in place.
 
     ``bodies`` maps each table to the request body of a window (the key the replay server looks answers up by).
-    Returns, per re-timed day (start ms), the recorded day (start ms) it came from.
+    ``sources`` maps each re-timed day (start ms) to the recorded day it came from; days already in it are skipped.
     """
     full_days = recorded[:-1]  # the last recorded window is today, still filling up: never a source
     known = {w.start_ms for w in recorded}
-    sources: dict[str, str] = {}
     for day in year:
-        if day.start_ms in known:
+        if day.start_ms in known or str(day.start_ms) in sources:
             continue
         source = source_day(day, full_days)
-        sources[str(day.start_ms)] = str(source.start_ms)
         for table, body_of in bodies.items():
             path = store / f"{_key(body_of(source))}.json"
             store_answer(store, _key(body_of(day)), retime(path.read_bytes(), source, day))
             served[table][str(day.start_ms)] = served[table][str(source.start_ms)]
         truth[str(day.start_ms)] = truth[str(source.start_ms)]
-    return sources
+        sources[str(day.start_ms)] = str(source.start_ms)  # last: a day is done once all its tables are stored
 
 
 def _key(body: dict) -> str:

@@ -36,6 +36,7 @@ import pendulum
 import psutil
 import requests
 
+from bench import history_length
 from bench.measure import BenchError, ChildResult, ChildServer, Sample, Series, machine, run_child
 from bench.replay import cache_key, store_answer
 from bench.scheduled_day import ScheduledDay, bench_scheduled_day, fail_if_wrong
@@ -579,6 +580,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-scheduled-day", action="store_true", help="skip the scheduled-day scenario")
     parser.add_argument("--scheduled-day-only", action="store_true", help="run only the scheduled-day scenario")
     parser.add_argument("--scheduled-day-hours", type=int, default=24, help="hourly runs of the scheduled day")
+    parser.add_argument("--history-only", action="store_true",
+                        help="run only the history-length scenario (bench/history_length.py: backfills of 30, 60, 90 "
+                             "and 365 days, default settings; its options: python -m bench.history_length --help)")
     args = parser.parse_args(argv)
     if args.quick:
         args.scales, args.repeat, args.sizes, args.scheduled_day_scale = "medium", 1, "1", "medium"
@@ -590,8 +594,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
+    given_args = sys.argv[1:] if argv is None else argv
+    if "--history-only" in given_args:  # its own options (--history-sizes, --history-store) are parsed there
+        return history_length.main([a for a in given_args if a != "--history-only"], "--history-only")
     args = parse_args(argv)
-    given = " ".join(sys.argv[1:] if argv is None else argv)
+    given = " ".join(given_args)
     if os.environ.get("MAKELEVEL"):
         command = f'make bench BENCH_ARGS="{given}"' if given else "make bench"
     else:
