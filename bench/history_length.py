@@ -249,7 +249,7 @@ def render(runs: list[Run], meta: dict, command: str, started: pendulum.DateTime
 
     base = next((r for r in runs if r.days == 30), runs[0])
     rows = []
-    for r in runs:
+    for r in sorted(runs, key=lambda run: run.days):
         flat = r.tree_mb <= base.tree_mb * (1 + FLAT_TOLERANCE)
         same_time = r.s_per_m <= base.s_per_m * (1 + TIME_TOLERANCE)
         same_cpu = r.cpu_per_m <= base.cpu_per_m * (1 + TIME_TOLERANCE)
@@ -291,14 +291,16 @@ def main(argv: list[str] | None = None, via_run: str | None = None) -> int:
     from bench.run import DOC, REPO, say
 
     parser = argparse.ArgumentParser(prog="python -m bench.history_length", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--history-sizes", default=",".join(map(str, SIZES)), help="days of history per run")
+    parser.add_argument("--history-sizes", default=",".join(map(str, SIZES)),
+                        help="days of history per run, run in this order (the 30-day run is the reference)")
     parser.add_argument("--history-store", type=Path,
                         default=Path(tempfile.gettempdir()) / "pendo-elt-bench-store" / "history",
                         help="where the recorded year is kept between invocations (~24 MB a day)")
     parser.add_argument("--timeout", type=float, default=3600)
     parser.add_argument("--no-doc", action="store_true", help="print only")
     args = parser.parse_args(argv)
-    sizes = tuple(sorted({int(s) for s in args.history_sizes.split(",") if s.strip()}))
+    # in the order given (the table is sorted): with little time, run 30 and the longest first
+    sizes = tuple(dict.fromkeys(int(s) for s in args.history_sizes.split(",") if s.strip()))
     given = " ".join([*([via_run] if via_run else []), *(sys.argv[1:] if argv is None else argv)])
     module = "bench.run" if via_run else "bench.history_length"
     command = f"{os.path.relpath(sys.executable, REPO)} -m {module} {given}".strip()
