@@ -36,7 +36,7 @@ import pendulum
 import psutil
 import requests
 
-from bench import guide_heavy
+from bench import guide_heavy, history_length
 from bench import postgres as pg_bench
 from bench.measure import BenchError, ChildResult, ChildServer, Sample, Series, machine, run_child
 from bench.replay import cache_key, store_answer
@@ -553,6 +553,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-guide-heavy", action="store_true", help="skip the guide-heavy scenario")
     parser.add_argument("--guide-heavy-only", action="store_true",
                         help="run only the guide-heavy scenario (bench/guide_heavy.py; its own doc section)")
+    parser.add_argument("--history-only", action="store_true",
+                        help="run only the history-length scenario (bench/history_length.py: backfills of 30, 60, 90 "
+                             "and 365 days, default settings; its options: python -m bench.history_length --help)")
     args = parser.parse_args(argv)
     if args.quick:
         args.scales, args.repeat, args.sizes, args.scheduled_day_scale = "medium", 1, "1", "medium"
@@ -571,8 +574,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
+    given_args = sys.argv[1:] if argv is None else argv
+    if "--history-only" in given_args:  # its own options (--history-sizes, --history-store) are parsed there
+        return history_length.main([a for a in given_args if a != "--history-only"], "--history-only")
     args = parse_args(argv)
-    given = " ".join(sys.argv[1:] if argv is None else argv)
+    given = " ".join(given_args)
     if os.environ.get("MAKELEVEL"):
         command = f'make bench BENCH_ARGS="{given}"' if given else "make bench"
     else:

@@ -20,6 +20,7 @@ from dlt.pipeline.exceptions import PipelineStepFailed
 
 from pipelines import deletions, postgres_load, refresh, writer_lock
 from pipelines.bucket_state import write_bucket_state
+from pipelines.duckdb_memory import duckdb_credentials
 from pipelines.identity import prepare_working_root, resolve_identity
 from pipelines.lock import PipelineLock
 from pipelines.packages import packages_to_keep, prune_completed_packages
@@ -124,7 +125,8 @@ def make_pipeline(
     # dlt loads exactly where the identity says (a relative DuckDB path is resolved once, against the current dir).
     identity = resolve_identity(destination, dataset, destination_config, pipeline_name)
     working_root = prepare_working_root(identity, pipelines_dir)
-    config = {**(destination_config or {}), "credentials": identity.credentials}
+    credentials = duckdb_credentials(identity.credentials) if destination == "duckdb" else identity.credentials
+    config = {**(destination_config or {}), "credentials": credentials}
     target = getattr(dlt.destinations, destination)(**config)
     if destination == "postgres":
         postgres_load.copy_parquet_by_row_group()  # a month of page_events no longer sits in memory whole

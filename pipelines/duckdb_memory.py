@@ -1,0 +1,43 @@
+"""A bounded DuckDB buffer pool for the loads, so a backfill's peak memory does not depend on its length.
+
+DuckDB's default ``memory_limit`` is 80% of the machine's RAM, and its buffer pool keeps every block a load wrote
+or read cached up to that limit: inserting one 15-day chunk of page_events (491k rows) from parquet took a bare
+DuckDB process from 76 to 337 MB, and the merge's ``INSERT ... SELECT`` from the staging table added as much again.
+With ``memory_limit`` 100 MB the same insert peaked at 180 MB, with 48 MB at 141 MB, at the same speed (within the
+noise of a busy machine): the written blocks go to the database file instead of staying resident. pendo-elt therefore hands DuckDB a limit (``PENDO_ELT_DUCKDB_MEMORY_LIMIT``,
+default below; ``0`` or an empty value keeps DuckDB's own default). DuckDB spills what does not fit (large sorts
+and hash tables) to ``<database>.tmp``, so a query larger than the limit still completes.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Any
+
+from sources.pendo.errors import ConfigError
+
+MEMORY_LIMIT_ENV = "PENDO_ELT_DUCKDB_MEMORY_LIMIT"
+DEFAULT_MEMORY_LIMIT = "64MB"
+_SIZE = re.compile(r"^\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*$", re.IGNORECASE)
+
+
+def memory_limit() -> str | None:
+    """DuckDB's ``memory_limit`` for pendo-elt's loads; None keeps DuckDB's default."""
+    value = os.environ.get(MEMORY_LIMIT_ENV, DEFAULT_MEMORY_LIMIT).strip()
+    if value in ("", "0"):
+        return None
+    if not _SIZE.match(value):
+        raise ConfigError(f"{MEMORY_LIMIT_ENV} must be a size such as 128MB or 1GB (0 for DuckDB's default), "
+                          f"got {value!r}")
+    return value
+
+
+def duckdb_credentials(database: Any) -> Any:
+    """DuckDB credentials for ``database`` (a file path) carrying the memory limit; the path itself without one."""
+    limit = memory_limit()
+    if limit is None:
+        return database
+    from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
+
+    return DuckDbCredentials(str(database), global_config={"memory_limit": limit})
