@@ -27,6 +27,7 @@ from sources.pendo import pendo_source, progress_events
 from sources.pendo.config import validate_resources
 from sources.pendo.errors import ConfigError, PendoError
 from sources.pendo.memory import release_memory
+from sources.pendo.pending import PENDING_PREFIX
 from sources.pendo.quarantine import REJECTED_MARK
 from sources.pendo.settings import DEFAULT_RESOURCES, ROLLUP_SOURCES, SINGLE_EVENT_SOURCES, TOMBSTONE_COLUMN
 from sources.pendo.settle import SyncStats
@@ -180,7 +181,8 @@ def _run_locked(pipeline: dlt.Pipeline, names: Sequence[str], full_refresh: bool
                          rows_inserted=stats.rows_inserted(meter.rows))
     trace = pipeline.last_trace
     if trace and trace.last_normalize_info:
-        summary.rows = {t: n for t, n in trace.last_normalize_info.row_counts.items() if not t.startswith("_dlt")}
+        summary.rows = {t: n for t, n in trace.last_normalize_info.row_counts.items()
+                        if not t.startswith(("_dlt", PENDING_PREFIX))}  # set-aside rows count for their table
     summary.rows.update(meter.rows)  # resource tables: real rows, without the bucket delete markers
     summary.table_seconds = meter.seconds()
     return summary

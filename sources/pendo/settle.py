@@ -58,6 +58,14 @@ class TableSync:
     rows_set_aside: int = 0  # loaded rows that went to the side table of a diff-applied scope, not to the table
     rows_applied_deleted: int = 0  # rows the apply of set-aside scopes deleted from the table
     rows_applied_inserted: int = 0  # rows it inserted (set-aside rows that the table did not hold already)
+
+    @property
+    def rows_deleted(self) -> int:
+        return self.rows_replaced + self.rows_applied_deleted
+
+    def rows_inserted(self, loaded: int) -> int:
+        """Of the ``loaded`` rows of the table, those loaded into it, plus those applied from its side table."""
+        return max(loaded - self.rows_set_aside, 0) + self.rows_applied_inserted
     unverifiable_windows: int = 0
 
 
@@ -92,16 +100,12 @@ class SyncStats:
     @property
     def rows_deleted(self) -> int:
         """Event-table rows deleted: by whole replacement and by applied differences."""
-        return sum(t.rows_replaced + t.rows_applied_deleted for t in self.tables.values())
+        return sum(t.rows_deleted for t in self.tables.values())
 
     def rows_inserted(self, loaded: dict[str, int]) -> int:
         """Event-table rows inserted, from the rows each table loaded (``loaded``): those loaded into the table
         itself, plus those a difference applied from its side table."""
-        total = 0
-        for name in EVENT_TABLES:
-            sync = self.tables.get(name, TableSync())
-            total += max(loaded.get(name, 0) - sync.rows_set_aside, 0) + sync.rows_applied_inserted
-        return total
+        return sum(self.tables.get(name, TableSync()).rows_inserted(loaded.get(name, 0)) for name in EVENT_TABLES)
 
 
 @dataclass
