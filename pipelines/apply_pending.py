@@ -127,9 +127,12 @@ def _apply_load(client, table: str, side: str, load_id: str, columns: Sequence[s
     def new_rows(row: str) -> str:
         return f"{row}.{load_id_column} = {load} AND ({row}.{marker} IS NULL OR {row}.{marker} = FALSE)"
 
+    keys = [period] + ([entity] if entity else [])  # never NULL in a data row: plain equality, which Postgres
+    # can hash-join on, ahead of the NULL-safe comparison of every column
+
     def same(row: str, has: Sequence[str]) -> str:  # a diff row is this row (a column it lacks is NULL)
-        return " AND ".join(f"d.{q(c)} IS NOT DISTINCT FROM {row}.{q(c)}" if c in has else f"d.{q(c)} IS NULL"
-                            for c in columns)
+        return " AND ".join([f"d.{q(c)} = {row}.{q(c)}" for c in keys] + [
+            f"d.{q(c)} IS NOT DISTINCT FROM {row}.{q(c)}" if c in has else f"d.{q(c)} IS NULL" for c in columns])
 
     listed = ", ".join(q(c) for c in columns)
     from_side = ", ".join(q(c) if c in present else f"NULL AS {q(c)}" for c in columns)

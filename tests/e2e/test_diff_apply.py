@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -163,10 +164,13 @@ KILLED_RUN = textwrap.dedent("""
 """)
 
 
-@pytest.mark.parametrize("point", ["after load", "inside apply"])
+@pytest.mark.parametrize(("point", "wipe"), [("after load", False), ("inside apply", False),
+                                           pytest.param("after load", True, marks=pytest.mark.slow)])
 @pytest.mark.timeout(900)
 def test_a_run_killed_between_its_load_and_the_apply_is_finished_by_the_next_run(loader, tmp_path: Path,
-                                                                                 point: str) -> None:
+                                                                                 point: str, wipe: bool) -> None:
+    """``wipe``: the next run is on a new machine (no working dir): the rows set aside are applied after its own
+    load, oldest load first, and its own re-extraction of the same scopes wins."""
     load: Loader = loader(source_args={"reconcile_deletions_hours": 0})
     load.run()
     load.sim.advance(hours=1)
@@ -180,6 +184,8 @@ def test_a_run_killed_between_its_load_and_the_apply_is_finished_by_the_next_run
     # the killed run left the tables as they were, and its rows set aside
     assert load.snapshot(list(EVENT_TABLES)) == before
     assert _pending_rows(load) > 0
+    if wipe:
+        shutil.rmtree(load.workdir / "pipelines")
     summary = load.run()
     assert event_drift(load) == {}
     assert _pending_rows(load) == 0
