@@ -22,6 +22,7 @@ from sources.pendo.pending import CLASSIC_COLUMN, MARKER_COLUMN, pending_table
 from tests.e2e.harness import EVENT_TABLES, Loader, event_drift
 
 DAY = pendulum.datetime(2026, 3, 2, tz="UTC")
+PG = "postgresql://postgres:postgres@127.0.0.1:5432/postgres"
 
 
 def _local_day(load: Loader, days_back: int) -> str:
@@ -66,10 +67,12 @@ def test_an_hourly_run_writes_only_the_rows_that_changed(loader) -> None:
     assert summary.rows_rewritten < sum(summary.rows.get(t, 0) for t in EVENT_TABLES)
 
 
-def _side_load(workdir: Path, main_rows: list[dict], pending_rows: list[dict]) -> dlt.Pipeline:
-    """A real DuckDB dataset holding ``page_events`` and a set-aside load of it, as a run leaves them."""
-    pipeline = dlt.pipeline(pipeline_name="diff_apply", destination=dlt.destinations.duckdb(str(workdir / "d.duckdb")),
-                            dataset_name="diff_data", pipelines_dir=str(workdir / "pipelines"))
+def _side_load(workdir: Path, main_rows: list[dict], pending_rows: list[dict],
+               pg_dataset: str | None = None) -> dlt.Pipeline:
+    """A real DuckDB (or Postgres) dataset holding ``page_events`` and a set-aside load of it, as a run leaves them."""
+    target = (dlt.destinations.postgres(PG) if pg_dataset else dlt.destinations.duckdb(str(workdir / "d.duckdb")))
+    pipeline = dlt.pipeline(pipeline_name="diff_apply", destination=target, dataset_name=pg_dataset or "diff_data",
+                            pipelines_dir=str(workdir / "pipelines"))
     columns = {"day": {"data_type": "timestamp", "nullable": False}, "page_id": {"data_type": "text"},
                "visitor_id": {"data_type": "text"}, "num_events": {"data_type": "bigint"}}
     pipeline.run(dlt.resource(main_rows, name="page_events", columns=columns))
@@ -79,10 +82,12 @@ def _side_load(workdir: Path, main_rows: list[dict], pending_rows: list[dict]) -
 
 
 def _rows(pipeline: dlt.Pipeline, table: str = "page_events") -> Counter:
+    epoch = ("CAST(EXTRACT(EPOCH FROM day) * 1000 AS BIGINT)" if pipeline.destination.destination_name == "postgres"
+             else "epoch_ms(day)")
     with pipeline.sql_client() as client:
         name = client.make_qualified_table_name(table)
         return Counter(tuple(r) for r in client.execute_sql(
-            f"SELECT epoch_ms(day), page_id, visitor_id, num_events FROM {name}"))
+            f"SELECT {epoch}, page_id, visitor_id, num_events FROM {name}"))
 
 
 def _row(page: str, visitor: str, events: int, day: pendulum.DateTime = DAY) -> dict:
@@ -93,12 +98,14 @@ def _marker(page: str | None, day: pendulum.DateTime = DAY, classic: bool = Fals
     return {"day": day, "page_id": page, MARKER_COLUMN: True, CLASSIC_COLUMN: classic}
 
 
-def test_identical_rows_stay_as_many_as_the_new_answer_has(tmp_path: Path) -> None:
+@pytest.mark.parametrize("destination", ["duckdb", "postgres"])
+def test_identical_rows_stay_as_many_as_the_new_answer_has(tmp_path: Path, destination: str, request) -> None:
     ms = int(DAY.timestamp() * 1000)
     main = [_row("p1", "a", 1), _row("p1", "a", 1), _row("p1", "b", 2), _row("p1", "c", 3), _row("p2", "a", 1),
             _row("p2", "a", 1)]
     new = [_row("p1", "a", 1), _row("p1", "b", 2), _row("p1", "c", 4), _row("p1", "d", 1), _row("p1", "d", 1)]
-    pipeline = _side_load(tmp_path, main, [_marker("p1"), *new])
+    dataset = request.getfixturevalue("pg_dataset") if destination == "postgres" else None
+    pipeline = _side_load(tmp_path, main, [_marker("p1"), *new], dataset)
     applied = apply_pending(pipeline)["page_events"]
     assert _rows(pipeline) == Counter([(ms, "p1", "a", 1), (ms, "p1", "b", 2), (ms, "p1", "c", 4),
                                        (ms, "p1", "d", 1), (ms, "p1", "d", 1), (ms, "p2", "a", 1), (ms, "p2", "a", 1)])
