@@ -71,6 +71,13 @@ def _data_columns(pipeline: dlt.Pipeline, table: str) -> dict[str, dict]:
             and n not in (TOMBSTONE_COLUMN, CLASSIC_COLUMN)}
 
 
+def _json_columns(pipeline: dlt.Pipeline, columns: dict[str, dict]) -> set[str]:
+    """JSON columns to compare as jsonb (Postgres stores dlt's json as ``json``, which cannot be grouped)."""
+    if pipeline.destination is None or pipeline.destination.destination_name != "postgres":
+        return set()
+    return {name for name, column in columns.items() if column.get("data_type") == "json"}
+
+
 def _apply_table(pipeline: dlt.Pipeline, table: str, pending: str) -> Applied | None:
     main_columns = _data_columns(pipeline, table)
     pending_columns = _data_columns(pipeline, pending)
@@ -96,7 +103,8 @@ def _apply_table(pipeline: dlt.Pipeline, table: str, pending: str) -> Applied | 
         total = Applied()
         with client.begin_transaction():
             for load_id in todo:
-                one = _apply_load(client, table, side, load_id, list(main_columns), set(pending_columns), both)
+                one = _apply_load(client, table, side, load_id, list(main_columns), set(pending_columns), both,
+                                  json=_json_columns(pipeline, main_columns))
                 total.deleted += one.deleted
                 total.inserted += one.inserted
             client.execute_sql(f"DELETE FROM {side}")
@@ -106,7 +114,7 @@ def _apply_table(pipeline: dlt.Pipeline, table: str, pending: str) -> Applied | 
 
 
 def _apply_load(client, table: str, side: str, load_id: str, columns: Sequence[str], present: set[str],  # noqa: ANN001
-                load_columns: Sequence[str]) -> Applied:
+                load_columns: Sequence[str], json: set[str] = frozenset()) -> Applied:
     q = client.escape_column_name
     main = client.make_qualified_table_name(table)
     period = next(p for p in PERIODS if p in columns)
@@ -130,15 +138,19 @@ def _apply_load(client, table: str, side: str, load_id: str, columns: Sequence[s
     keys = [period] + ([entity] if entity else [])  # never NULL in a data row: plain equality, which Postgres
     # can hash-join on, ahead of the NULL-safe comparison of every column
 
+    def value(row: str, c: str) -> str:  # Postgres' json has no equality: compared as jsonb
+        return f"CAST({row}.{q(c)} AS JSONB)" if c in json else f"{row}.{q(c)}"
+
     def same(row: str, has: Sequence[str]) -> str:  # a diff row is this row (a column it lacks is NULL)
         return " AND ".join([f"d.{q(c)} = {row}.{q(c)}" for c in keys] + [
-            f"d.{q(c)} IS NOT DISTINCT FROM {row}.{q(c)}" if c in has else f"d.{q(c)} IS NULL" for c in columns])
+            f"d.{q(c)} IS NOT DISTINCT FROM {value(row, c)}" if c in has else f"d.{q(c)} IS NULL" for c in columns])
 
     listed = ", ".join(q(c) for c in columns)
-    from_side = ", ".join(q(c) if c in present else f"NULL AS {q(c)}" for c in columns)
+    from_main = ", ".join(f"{value('r', c)} AS {q(c)}" for c in columns)
+    from_side = ", ".join(f"{value('r', c)} AS {q(c)}" if c in present else f"NULL AS {q(c)}" for c in columns)
     client.execute_sql(
         f"CREATE TEMPORARY TABLE {DIFF_TABLE} AS SELECT {listed}, SUM(o) AS pendo_old, SUM(n) AS pendo_new FROM ("
-        f"SELECT {listed}, 1 AS o, 0 AS n FROM {main} r WHERE {compared('r')} "
+        f"SELECT {from_main}, 1 AS o, 0 AS n FROM {main} r WHERE {compared('r')} "
         f"UNION ALL SELECT {from_side}, 0 AS o, 1 AS n FROM {side} r WHERE {new_rows('r')} AND {compared('r')}"
         f") u GROUP BY {listed} HAVING SUM(o) <> SUM(n)")
     deleted, inserted = client.execute_sql(

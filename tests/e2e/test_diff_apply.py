@@ -74,7 +74,8 @@ def _side_load(workdir: Path, main_rows: list[dict], pending_rows: list[dict],
     pipeline = dlt.pipeline(pipeline_name="diff_apply", destination=target, dataset_name=pg_dataset or "diff_data",
                             pipelines_dir=str(workdir / "pipelines"))
     columns = {"day": {"data_type": "timestamp", "nullable": False}, "page_id": {"data_type": "text"},
-               "visitor_id": {"data_type": "text"}, "num_events": {"data_type": "bigint"}}
+               "visitor_id": {"data_type": "text"}, "num_events": {"data_type": "bigint"},
+               "parameters": {"data_type": "json"}}  # Postgres has no equality for json: compared as jsonb
     pipeline.run(dlt.resource(main_rows, name="page_events", columns=columns))
     pipeline.run(dlt.resource(pending_rows, name=pending_table("page_events"), columns={
         **columns, MARKER_COLUMN: {"data_type": "bool"}, CLASSIC_COLUMN: {"data_type": "bool"}}))
@@ -91,7 +92,7 @@ def _rows(pipeline: dlt.Pipeline, table: str = "page_events") -> Counter:
 
 
 def _row(page: str, visitor: str, events: int, day: pendulum.DateTime = DAY) -> dict:
-    return {"day": day, "page_id": page, "visitor_id": visitor, "num_events": events}
+    return {"day": day, "page_id": page, "visitor_id": visitor, "num_events": events, "parameters": {"tab": page}}
 
 
 def _marker(page: str | None, day: pendulum.DateTime = DAY, classic: bool = False) -> dict:
