@@ -31,6 +31,8 @@ def main(argv: list[str] | None = None) -> int:
         # counters of the verified sync (pipelines.run.RunSummary); absent before it, hence the defaults
         "fingerprint_rows": getattr(summary, "fingerprint_rows", 0),
         "rows_rewritten": getattr(summary, "rows_rewritten", None),
+        "rows_deleted": getattr(summary, "rows_deleted", None),
+        "rows_inserted": getattr(summary, "rows_inserted", None),  # absent before rows were diff-applied
         "client_requests": getattr(summary, "requests", None),
     }).decode())
     return 0

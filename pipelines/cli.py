@@ -411,7 +411,8 @@ def _print_summary(summary: RunSummary, target: str, dataset: str) -> None:
     if summary.requests:
         print(f"{summary.requests:,} requests to Pendo; {summary.fingerprint_rows:,} fingerprint rows; "
               f"{sum(t.buckets_checked for t in sync):,} buckets verified, {sum(t.buckets_repaired for t in sync):,} "
-              f"repaired; {summary.rows_rewritten:,} event rows rewritten (inserted + deleted)")
+              f"repaired; {summary.rows_rewritten:,} event rows rewritten ({summary.rows_deleted:,} deleted, "
+              f"{summary.rows_inserted:,} inserted)")
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ from dlt.common.storages.load_package import PackageStorage
 from dlt.pipeline.exceptions import PipelineStepFailed
 
 from pipelines import deletions, postgres_load, refresh, writer_lock
+from pipelines.apply_pending import apply_pending
 from pipelines.bucket_state import write_bucket_state
 from pipelines.duckdb_memory import duckdb_credentials
 from pipelines.identity import prepare_working_root, resolve_identity
@@ -28,6 +29,7 @@ from sources.pendo import pendo_source, progress_events
 from sources.pendo.config import validate_resources
 from sources.pendo.errors import ConfigError, PendoError
 from sources.pendo.memory import release_memory
+from sources.pendo.pending import PENDING_PREFIX
 from sources.pendo.quarantine import REJECTED_MARK
 from sources.pendo.settings import (
     DEFAULT_RESOURCES,
@@ -79,7 +81,8 @@ class RunSummary:
     sync: SyncStats = field(default_factory=SyncStats)  # verification counters per event table
     requests: int = 0  # HTTP requests sent to Pendo
     fingerprint_rows: int = 0  # rows of fingerprint answers read from Pendo
-    rows_deleted: int = 0  # warehouse rows the bucket replacements deleted (the loaded rows replace them)
+    rows_deleted: int = 0  # event-table rows deleted: by bucket replacement, and by applied differences
+    rows_inserted: int = 0  # event-table rows inserted: every row of a replacement, the differing rows of a diff
 
     @property
     def data_rows(self) -> int:
@@ -88,8 +91,8 @@ class RunSummary:
 
     @property
     def rows_rewritten(self) -> int:
-        """Event-table rows the warehouse rewrote: inserted plus deleted by replacement."""
-        return sum(self.rows.get(t, 0) for t in BACKFILL_RESOURCES) + self.rows_deleted
+        """Event-table rows the warehouse rewrote: inserted plus deleted."""
+        return self.rows_inserted + self.rows_deleted
 
     def add(self, other: RunSummary) -> None:
         for table, count in other.rows.items():
@@ -100,6 +103,7 @@ class RunSummary:
         self.requests += other.requests
         self.fingerprint_rows += other.fingerprint_rows
         self.rows_deleted += other.rows_deleted
+        self.rows_inserted += other.rows_inserted
 
 
 def make_pipeline(
@@ -174,6 +178,7 @@ def _run_locked(pipeline: dlt.Pipeline, names: Sequence[str], full_refresh: bool
             source.resources[name].apply_hints(file_format=arrow_format)
     try:
         _finish_pending(pipeline)
+        apply_pending(pipeline, stats)  # rows set aside by a run killed before it applied them: before any fingerprint
         info = pipeline.run(
             source,
             loader_file_format=LOADER_FILE_FORMAT.get(destination, "parquet"),
@@ -181,14 +186,17 @@ def _run_locked(pipeline: dlt.Pipeline, names: Sequence[str], full_refresh: bool
         )
     except PipelineStepFailed as exc:
         raise unwrap(exc) from None
+    apply_pending(pipeline, stats)  # this load's set-aside scopes, as differences (pipelines/apply_pending.py)
     prune_completed_packages(pipeline, keep_packages)
     period = pipeline.state.get("sources", {}).get("pendo", {}).get("period", "day")
     write_bucket_state(pipeline, period, stats.buckets)
     summary = RunSummary(seconds=time.monotonic() - started, load_info=info, sync=stats, requests=stats.requests_sent,
-                         fingerprint_rows=stats.fingerprint_rows, rows_deleted=stats.rows_replaced)
+                         fingerprint_rows=stats.fingerprint_rows, rows_deleted=stats.rows_deleted,
+                         rows_inserted=stats.rows_inserted(meter.rows))
     trace = pipeline.last_trace
     if trace and trace.last_normalize_info:
-        summary.rows = {t: n for t, n in trace.last_normalize_info.row_counts.items() if not t.startswith("_dlt")}
+        summary.rows = {t: n for t, n in trace.last_normalize_info.row_counts.items()
+                        if not t.startswith(("_dlt", PENDING_PREFIX))}  # set-aside rows count for their table
     summary.rows.update(meter.rows)  # resource tables: real rows, without the bucket delete markers
     summary.table_seconds = meter.seconds()
     return summary

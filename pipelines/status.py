@@ -12,6 +12,7 @@ import pendulum
 
 from pipelines.identity import identity_of
 from sources.pendo.errors import ConfigError, PendoError
+from sources.pendo.pending import PENDING_PREFIX
 
 
 class DestinationError(PendoError):
@@ -63,7 +64,7 @@ def table_status(pipeline: dlt.Pipeline, now: pendulum.DateTime | None = None,
         loads = dict(client.execute_sql(
             f"SELECT load_id, inserted_at FROM {client.make_qualified_table_name('_dlt_loads')} WHERE status = 0"))
         for table in sorted(schema.data_table_names()):
-            if table.startswith("_dlt"):
+            if table.startswith(("_dlt", PENDING_PREFIX)):  # side tables are empty after every run
                 continue
             name = client.make_qualified_table_name(table)
             try:

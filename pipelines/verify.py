@@ -42,6 +42,8 @@ class TableVerification:
     buckets_repaired: int = 0
     rows_read: int = 0  # fingerprint rows, plus the data rows a repair re-extracted
     remaining: int = 0  # buckets still differing after the repair (or without one)
+    rows_deleted: int = 0  # warehouse rows the repair deleted (replaced, or differing from Pendo's answer)
+    rows_inserted: int = 0  # rows it inserted
 
 
 @dataclass
@@ -110,7 +112,8 @@ def _verify_locked(pipeline: dlt.Pipeline, cfg: PendoConfig, client: PendoClient
             sync = summary.sync.table(name)
             read = sync.fingerprint_rows + summary.rows.get(name, 0)
             result.tables[name] = TableVerification(name, sync.buckets_checked, sync.buckets_differing,
-                                                    sync.buckets_repaired, read)
+                                                    sync.buckets_repaired, read, rows_deleted=sync.rows_deleted,
+                                                    rows_inserted=sync.rows_inserted(summary.rows.get(name, 0)))
         result.repaired = True
     stats = settle.SyncStats()
     now = _PendoClock(client).now()
@@ -162,10 +165,12 @@ def _day(name: str, value: str | None, tz: str) -> pendulum.DateTime | None:
 
 def print_result(result: VerifyResult) -> None:
     """Per-table summary on stdout, then one line saying whether drift remains."""
-    header = ("table", "buckets checked", "differing", "repaired", "rows read", "still differing")
+    header = ("table", "buckets checked", "differing", "repaired", "rows read", "rows deleted", "rows inserted",
+              "still differing")
     lines = [(t.table, f"{t.buckets_checked:,}", f"{t.buckets_differing:,}",
-              f"{t.buckets_repaired:,}" if result.repaired else "-", f"{t.rows_read:,}", f"{t.remaining:,}")
-             for t in result.tables.values()]
+              f"{t.buckets_repaired:,}" if result.repaired else "-", f"{t.rows_read:,}",
+              f"{t.rows_deleted:,}" if result.repaired else "-", f"{t.rows_inserted:,}" if result.repaired else "-",
+              f"{t.remaining:,}") for t in result.tables.values()]
     widths = [max(len(str(x[i])) for x in [header, *lines]) for i in range(len(header))]
     for line in [header, *lines]:
         print("  ".join(str(v).ljust(w) for v, w in zip(line, widths, strict=True)).rstrip())

@@ -18,7 +18,7 @@ import dlt
 import pendulum
 from dlt.sources import DltResource
 
-from sources.pendo import entity_lists, people_paging, sync, window_fetch
+from sources.pendo import entity_lists, pending, people_paging, sync, window_fetch
 from sources.pendo import extra_resources as extra
 from sources.pendo.apps import apps_resource
 from sources.pendo.arrow import JSON_FIELDS
@@ -257,16 +257,20 @@ def event_resource(
         extracted_at = pendulum.now("UTC")
         load_id = dlt.current.load_package_state()["load_id"] if single_events else ""
         held = Hold(table, cfg.backfill)  # after a window with rejected rows the cursor stays: the next run re-extracts
+        route = pending.PendingRoute(table, period, arrow=not single_events)
+        diffable = route.usable
         for job, (window, pages) in zip(jobs, fetched, strict=True):
-            if len(job.tombstones):
-                yield job.tombstones
             counts: dict[int, int] = {}
-            for page in held.watch(pages, period, window.start):
-                if not is_rejected(page):  # rows set aside in _pendo_rejected count for no bucket
-                    refuse_rows_without_entity(table, page)
-                    for bucket, n in rows_per_bucket(page, period).items():
-                        counts[bucket] = counts.get(bucket, 0) + n
-                yield with_load_id(page, load_id) if single_events else page
+            checked = (with_load_id(page, load_id) if single_events else page
+                       for page in _checked_pages(table, period, held.watch(pages, period, window.start), counts))
+            if job.scopes is not None and diffable:  # set aside, then applied as a difference (sources.pendo.pending)
+                yield from route.job_items(job.scopes, job.tombstones, job.rows_replaced, checked)
+            else:
+                if job.scopes is not None:  # planned as a difference, but the table cannot be compared: replaced
+                    syncing.stats.table(table).rows_replaced += job.rows_replaced
+                if len(job.tombstones):
+                    yield job.tombstones
+                yield from checked
             for bucket in bucket_starts(window, period, cfg.timezone):
                 ms = int(bucket.timestamp() * 1000)
                 whole = {"rows": counts.get(ms, 0)} if job.stages is None else {}
@@ -274,6 +278,8 @@ def event_resource(
             if job.advances_cursor and not clock.guessed and not held.active:
                 state["cursor"] = min(bucket_starts(window, period, cfg.timezone)[-1],
                                       floor_to_bucket(now, period, cfg.timezone)).to_iso8601_string()
+        syncing.stats.table(table).rows_set_aside += route.rows
+        syncing.stats.table(table).rows_replaced += route.rows_replaced
         if progress and not held.active:
             record_backfill_chunk(progress)
 
@@ -291,6 +297,16 @@ def event_resource(
             **({DLT_ID: DLT_ID_HINTS} if single_events else {f: {"data_type": "json"} for f in JSON_FIELDS}),
         },
     ))
+
+
+def _checked_pages(table: str, period: str, pages: Iterator[Any], counts: dict[int, int]) -> Iterator[Any]:
+    """Pages as they go: rows without their entity refused, rows counted per bucket (rejected rows count for none)."""
+    for page in pages:
+        if not is_rejected(page):
+            refuse_rows_without_entity(table, page)
+            for bucket, n in rows_per_bucket(page, period).items():
+                counts[bucket] = counts.get(bucket, 0) + n
+        yield page
 
 
 def visitor_history_resource(

@@ -21,6 +21,7 @@ from sources.pendo.config import PendoConfig
 from sources.pendo.diff import BucketRepair
 from sources.pendo.errors import PendoResponseError
 from sources.pendo.fingerprints import Fingerprint, Key, entity_filter
+from sources.pendo.pending import Scope, scopes_of
 from sources.pendo.settings import ENTITY_FIELDS, TOMBSTONE_COLUMN
 from sources.pendo.windows import Window, bucket_starts, plan_windows
 
@@ -36,27 +37,34 @@ class Job:
     tombstones: Page
     rows_replaced: int
     advances_cursor: bool
+    scopes: list[Scope] | None = None  # diff-applied (``sources.pendo.pending``): what it re-extracts; None: replaced
 
 
 def replacement_jobs(
     cfg: PendoConfig, table: str, windows: Sequence[Window], held: Mapping[Key, Fingerprint], *, single_events: bool,
-    advances_cursor: bool,
+    advances_cursor: bool, diff: bool = False,
 ) -> list[Job]:
-    """Whole-bucket replacement of consecutive windows; ``held`` are the warehouse's fingerprints over them."""
+    """Whole-bucket replacement of consecutive windows; ``held`` are the warehouse's fingerprints over them.
+
+    ``diff``: the buckets are diff-applied instead (the markers stay, for a page the table cannot take as is)."""
     jobs = []
     for window in windows:
-        starts = {_ms(b) for b in bucket_starts(window, cfg.period, cfg.timezone)}
+        ordered = [_ms(b) for b in bucket_starts(window, cfg.period, cfg.timezone)]
+        starts = set(ordered)
         pairs = [key for key in held if key[0] in starts]
         jobs.append(Job(window, None, _markers(cfg, table, window, pairs, single_events),
-                        sum(int(held[k][0]) for k in pairs), advances_cursor))
+                        sum(int(held[k][0]) for k in pairs), advances_cursor,
+                        scopes_of(None, ordered) if diff else None))
     return jobs
 
 
 def repair_jobs(
     cfg: PendoConfig, table: str, repairs: Iterable[BucketRepair], held: Mapping[Key, Fingerprint], *,
-    single_events: bool,
+    single_events: bool, diff: bool = False,
 ) -> list[Job]:
-    """One job per bucket repair. ``held`` must hold every warehouse pair of the buckets repaired whole."""
+    """One job per bucket repair. ``held`` must hold every warehouse pair of the buckets repaired whole.
+
+    ``diff``: the repaired pairs are diff-applied (``sources.pendo.pending``) instead of replaced."""
     jobs = []
     for repair in repairs:
         window = bucket_window(cfg, repair.bucket_ms)
@@ -67,7 +75,8 @@ def repair_jobs(
             pairs = [(repair.bucket_ms, e) for e in repair.entities]
             stages = [{"filter": entity_filter(ENTITY_FIELDS[table][0], repair.entities)}]
         replaced = sum(int(held[k][0]) for k in pairs if k in held)
-        jobs.append(Job(window, stages, _markers(cfg, table, window, pairs, single_events), replaced, False))
+        scopes = scopes_of(None if repair.entities is None else pairs, [repair.bucket_ms]) if diff else None
+        jobs.append(Job(window, stages, _markers(cfg, table, window, pairs, single_events), replaced, False, scopes))
     return jobs
 
 

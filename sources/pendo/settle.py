@@ -24,11 +24,12 @@ from sources.pendo.client import PendoClient
 from sources.pendo.config import PendoConfig
 from sources.pendo.diff import BucketRepair, differing, plan_repairs
 from sources.pendo.errors import PendoRequestError, WindowTooLargeError
-from sources.pendo.settings import ENTITY_FIELDS, RAW_EVENT_SOURCES, SINGLE_EVENT_SOURCES
+from sources.pendo.settings import ENTITY_FIELDS, RAW_EVENT_SOURCES, ROLLUP_SOURCES, SINGLE_EVENT_SOURCES
 from sources.pendo.windows import Window, bucket_starts, incremental_start, plan_windows, split_window
 
 logger = logging.getLogger("pendo_elt")
 
+EVENT_TABLES = (*ROLLUP_SOURCES, *SINGLE_EVENT_SOURCES)  # the tables whose rewrites a run counts
 EVENTS_ENTITY_FIELD = "appId"  # `events` fingerprints group by app; its repairs are whole buckets
 
 
@@ -54,6 +55,17 @@ class TableSync:
     fingerprint_rows: int = 0
     fingerprint_requests: int = 0
     rows_replaced: int = 0  # warehouse rows deleted by bucket replacement (new rows are counted as loaded)
+    rows_set_aside: int = 0  # loaded rows that went to the side table of a diff-applied scope, not to the table
+    rows_applied_deleted: int = 0  # rows the apply of set-aside scopes deleted from the table
+    rows_applied_inserted: int = 0  # rows it inserted (set-aside rows that the table did not hold already)
+
+    @property
+    def rows_deleted(self) -> int:
+        return self.rows_replaced + self.rows_applied_deleted
+
+    def rows_inserted(self, loaded: int) -> int:
+        """Of the ``loaded`` rows of the table, those loaded into it, plus those applied from its side table."""
+        return max(loaded - self.rows_set_aside, 0) + self.rows_applied_inserted
     unverifiable_windows: int = 0
 
 
@@ -84,6 +96,16 @@ class SyncStats:
     @property
     def rows_replaced(self) -> int:
         return sum(t.rows_replaced for t in self.tables.values())
+
+    @property
+    def rows_deleted(self) -> int:
+        """Event-table rows deleted: by whole replacement and by applied differences."""
+        return sum(t.rows_deleted for t in self.tables.values())
+
+    def rows_inserted(self, loaded: dict[str, int]) -> int:
+        """Event-table rows inserted, from the rows each table loaded (``loaded``): those loaded into the table
+        itself, plus those a difference applied from its side table."""
+        return sum(self.tables.get(name, TableSync()).rows_inserted(loaded.get(name, 0)) for name in EVENT_TABLES)
 
 
 @dataclass

@@ -73,8 +73,9 @@ def incremental_jobs(
     windows = plan_windows(start, end, cfg.period, cfg.timezone, window_buckets)
     if windows:
         held = ctx.warehouse.fingerprints(ctx.table, cfg.period, windows[0].start_ms, windows[-1].end_ms)
+        # A verified run diff-applies its new buckets too: today's bucket is mostly the rows the warehouse has.
         replacing = replacement_jobs(cfg, ctx.table, windows, held, single_events=ctx.single,
-                                     advances_cursor=not cfg.backfill)
+                                     advances_cursor=not cfg.backfill, diff=verified)
         _count(ctx, replacing)
         jobs += replacing
     return jobs
@@ -92,7 +93,7 @@ def verify_jobs(ctx: Context, window: Window, entities: Sequence[str] | None = N
                 bucket = repair.bucket_ms
                 end = bucket_window(ctx.cfg, bucket).end_ms
                 held = {**held, **ctx.warehouse.fingerprints(ctx.table, ctx.cfg.period, bucket, end)}
-    jobs = repair_jobs(ctx.cfg, ctx.table, found.repairs, held, single_events=ctx.single)
+    jobs = repair_jobs(ctx.cfg, ctx.table, found.repairs, held, single_events=ctx.single, diff=True)
     ctx.stats.table(ctx.table).buckets_repaired += len(jobs)
     _count(ctx, jobs)
     return jobs
@@ -126,7 +127,8 @@ def changed_entities(
 
 
 def _count(ctx: Context, jobs: list[Job]) -> None:
-    ctx.stats.table(ctx.table).rows_replaced += sum(job.rows_replaced for job in jobs)
+    """Rows the replaced jobs delete; a diff-applied job's deletes are counted when applied."""
+    ctx.stats.table(ctx.table).rows_replaced += sum(job.rows_replaced for job in jobs if job.scopes is None)
 
 
 # --- what the event resources of one source instance share ------------------------------------------------
