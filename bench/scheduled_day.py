@@ -64,6 +64,7 @@ class RunResult:
     event_rows: int
     fingerprint_rows: int
     rows_rewritten: int | None
+    cpu_s: float = 0.0  # user + system of the child: steadier than wall time on a shared machine
 
 
 @dataclass
@@ -147,7 +148,7 @@ def bench_scheduled_day(scale: str, days: int, work: Path, env: dict[str, str], 
                               where / f"{label}.log", timeout_s)
             counters = orjson.loads(child.stdout.strip().splitlines()[-1])
             return RunResult(child.wall_s, child.rss_mb, sum(sim.request_counts().values()), counters["event_rows"],
-                             counters["fingerprint_rows"], counters["rows_rewritten"])
+                             counters["fingerprint_rows"], counters["rows_rewritten"], child.cpu_s)
 
         for variant in VARIANTS:
             say(f"scheduled day ({scale}, {days} days): initial load, {variant}")
@@ -213,14 +214,15 @@ def render(res: ScheduledDay, table: Callable[[list[str], list[list[str]]], str]
     names = list(VARIANTS)
     header = ["hour", "change", "changed buckets", "changed rows"]
     for v in names:
-        header += [f"{v}: requests", "rows read", "fingerprint rows", "rows rewritten", "wall s", "peak RSS MB"]
+        header += [f"{v}: requests", "rows read", "fingerprint rows", "rows rewritten", "wall s", "CPU s",
+                   "peak RSS MB"]
     rows = []
     for h in res.hours:
         row = [str(h.hour), h.change or "-", str(h.changed_buckets), f"{h.changed_rows:,}"]
         for v in names:
             r = h.runs[v]
             row += [str(r.requests), f"{r.event_rows:,}", f"{r.fingerprint_rows:,}", _fmt(r.rows_rewritten),
-                    f"{r.wall_s:.1f}", f"{r.rss_mb:.0f}"]
+                    f"{r.wall_s:.1f}", f"{r.cpu_s:.1f}", f"{r.rss_mb:.0f}"]
         rows.append(row)
     total_changed = sum(h.changed_rows for h in res.hours)
     totals = [f"all {len(res.hours)}", "", str(sum(h.changed_buckets for h in res.hours)), f"{total_changed:,}"]
@@ -229,9 +231,10 @@ def render(res: ScheduledDay, table: Callable[[list[str], list[list[str]]], str]
         rewritten = None if any(r.rows_rewritten is None for r in runs) else sum(r.rows_rewritten for r in runs)
         totals += [str(sum(r.requests for r in runs)), f"{sum(r.event_rows for r in runs):,}",
                    f"{sum(r.fingerprint_rows for r in runs):,}", _fmt(rewritten),
-                   f"{sum(r.wall_s for r in runs):.1f}", f"{max(r.rss_mb for r in runs):.0f}"]
+                   f"{sum(r.wall_s for r in runs):.1f}", f"{sum(r.cpu_s for r in runs):.1f}",
+                   f"{max(r.rss_mb for r in runs):.0f}"]
     rows.append(totals)
-    initial = "; ".join(f"{v}: {r.event_rows:,} event rows, {r.wall_s:.0f} s, {r.rss_mb:.0f} MB"
+    initial = "; ".join(f"{v}: {r.event_rows:,} event rows, {r.wall_s:.0f} s ({r.cpu_s:.0f} s CPU), {r.rss_mb:.0f} MB"
                         for v, r in res.initial.items())
     schedule = ", ".join(f"hour {h}: {c.label}" for h, c in SCHEDULE.items())
     n = len(res.hours)
