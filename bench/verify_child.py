@@ -7,26 +7,19 @@ Settings come from the environment (``SOURCES__PENDO__*``), as for the CLI.
 
 from __future__ import annotations
 
-import argparse
 import sys
 
 import orjson
 
-from pipelines.run import make_pipeline
+from bench.scheduled_child import pipeline_of, pipeline_parser
 from pipelines.verify import verify
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.verify_child")
-    parser.add_argument("--duckdb", required=True)
-    parser.add_argument("--dataset", required=True)
-    parser.add_argument("--pipelines-dir", required=True)
+    parser = pipeline_parser("python -m bench.verify_child")
     parser.add_argument("--resources", default=None, help="comma-separated event tables (default: a whole verify)")
     args = parser.parse_args(argv)
-    pipeline = make_pipeline("duckdb", args.dataset, args.pipelines_dir,
-                             destination_config={"credentials": args.duckdb})
-    resources = args.resources.split(",") if args.resources else None
-    result = verify(pipeline, resources=resources)
+    result = verify(pipeline_of(args), resources=args.resources.split(",") if args.resources else None)
     deletions = result.deletions
     print(orjson.dumps({
         "tables": {name: {"buckets_checked": t.buckets_checked, "rows_read": t.rows_read,
