@@ -503,7 +503,9 @@ def scenario_section(ctx: Context, command: str, started: pendulum.DateTime, sam
     if noisy:
         head += (" Other processes were busy on the machine: wall times are longer and vary more than on an idle "
                  "one; row and request counts do not depend on it.")
-    return "\n".join([body[0], "", head, "", *body[1:]])
+    rest = body[1:]
+    rest = rest[next((i for i, line in enumerate(rest) if line), len(rest)):]
+    return "\n".join([body[0], "", head, "", *rest])
 
 
 def render(ctx: Context, results: list[SizeResult], command: str, started: pendulum.DateTime,
