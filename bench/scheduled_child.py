@@ -10,20 +10,27 @@ from __future__ import annotations
 import argparse
 import sys
 
+import dlt
 import orjson
 
 from pipelines.run import BACKFILL_RESOURCES, make_pipeline, run
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.scheduled_child")
+def pipeline_parser(prog: str) -> argparse.ArgumentParser:
+    """The arguments every benchmark child takes: where its DuckDB pipeline lives (also :mod:`bench.verify_child`)."""
+    parser = argparse.ArgumentParser(prog=prog)
     parser.add_argument("--duckdb", required=True)
     parser.add_argument("--dataset", required=True)
     parser.add_argument("--pipelines-dir", required=True)
-    args = parser.parse_args(argv)
-    pipeline = make_pipeline("duckdb", args.dataset, args.pipelines_dir,
-                             destination_config={"credentials": args.duckdb})
-    summary = run(pipeline)
+    return parser
+
+
+def pipeline_of(args: argparse.Namespace) -> dlt.Pipeline:
+    return make_pipeline("duckdb", args.dataset, args.pipelines_dir, destination_config={"credentials": args.duckdb})
+
+
+def main(argv: list[str] | None = None) -> int:
+    summary = run(pipeline_of(pipeline_parser("python -m bench.scheduled_child").parse_args(argv)))
     event_rows = sum(summary.rows.get(t, 0) for t in BACKFILL_RESOURCES)
     print(orjson.dumps({
         "event_rows": event_rows,

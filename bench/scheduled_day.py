@@ -66,6 +66,7 @@ class RunResult:
     rows_rewritten: int | None
     rows_deleted: int | None = None
     rows_inserted: int | None = None
+    cpu_s: float = 0.0  # user + system of the child: steadier than wall time on a shared machine
 
 
 @dataclass
@@ -150,7 +151,7 @@ def bench_scheduled_day(scale: str, days: int, work: Path, env: dict[str, str], 
             counters = orjson.loads(child.stdout.strip().splitlines()[-1])
             return RunResult(child.wall_s, child.rss_mb, sum(sim.request_counts().values()), counters["event_rows"],
                              counters["fingerprint_rows"], counters["rows_rewritten"], counters.get("rows_deleted"),
-                             counters.get("rows_inserted"))
+                             counters.get("rows_inserted"), child.cpu_s)
 
         for variant in VARIANTS:
             say(f"scheduled day ({scale}, {days} days): initial load, {variant}")
@@ -222,14 +223,14 @@ def render(res: ScheduledDay, table: Callable[[list[str], list[list[str]]], str]
     header = ["hour", "change", "changed buckets", "changed rows"]
     for v in names:
         header += [f"{v}: requests", "rows read", "fingerprint rows", "rows rewritten", "deleted", "inserted",
-                   "wall s", "peak RSS MB"]
+                   "wall s", "CPU s", "peak RSS MB"]
     rows = []
     for h in res.hours:
         row = [str(h.hour), h.change or "-", str(h.changed_buckets), f"{h.changed_rows:,}"]
         for v in names:
             r = h.runs[v]
             row += [str(r.requests), f"{r.event_rows:,}", f"{r.fingerprint_rows:,}", _fmt(r.rows_rewritten),
-                    _fmt(r.rows_deleted), _fmt(r.rows_inserted), f"{r.wall_s:.1f}", f"{r.rss_mb:.0f}"]
+                    _fmt(r.rows_deleted), _fmt(r.rows_inserted), f"{r.wall_s:.1f}", f"{r.cpu_s:.1f}", f"{r.rss_mb:.0f}"]
         rows.append(row)
     total_changed = sum(h.changed_rows for h in res.hours)
     totals = [f"all {len(res.hours)}", "", str(sum(h.changed_buckets for h in res.hours)), f"{total_changed:,}"]
@@ -239,9 +240,10 @@ def render(res: ScheduledDay, table: Callable[[list[str], list[list[str]]], str]
                                                                         "rows_inserted"))
         totals += [str(sum(r.requests for r in runs)), f"{sum(r.event_rows for r in runs):,}",
                    f"{sum(r.fingerprint_rows for r in runs):,}", _fmt(rewritten), _fmt(deleted), _fmt(inserted),
-                   f"{sum(r.wall_s for r in runs):.1f}", f"{max(r.rss_mb for r in runs):.0f}"]
+                   f"{sum(r.wall_s for r in runs):.1f}", f"{sum(r.cpu_s for r in runs):.1f}",
+                   f"{max(r.rss_mb for r in runs):.0f}"]
     rows.append(totals)
-    initial = "; ".join(f"{v}: {r.event_rows:,} event rows, {r.wall_s:.0f} s, {r.rss_mb:.0f} MB"
+    initial = "; ".join(f"{v}: {r.event_rows:,} event rows, {r.wall_s:.0f} s ({r.cpu_s:.0f} s CPU), {r.rss_mb:.0f} MB"
                         for v, r in res.initial.items())
     schedule = ", ".join(f"hour {h}: {c.label}" for h, c in SCHEDULE.items())
     n = len(res.hours)
