@@ -144,8 +144,8 @@ def _steps_in(pipeline: object, url: str, key: str, tz: str, start: str, end: st
 
     def sample() -> None:
         while not done.is_set():
-            cpu = process.cpu_times()
-            samples.append((time.time(), tree_rss_bytes(process) >> 20, cpu.user + cpu.system))  # with the window worker
+            cpu = process.cpu_times()  # RSS of the process tree: the window worker counts
+            samples.append((time.time(), tree_rss_bytes(process) >> 20, cpu.user + cpu.system))
             time.sleep(0.05)
 
     def cpu_at(moment: float) -> float:  # the process's CPU seconds at the last sample before ``moment``
