@@ -1,13 +1,13 @@
-"""A bounded DuckDB buffer pool for the loads, so a backfill's peak memory does not depend on its length.
+"""A bounded DuckDB buffer pool for the loads, so a load's memory does not grow with the rows it writes.
 
-DuckDB's default ``memory_limit`` is 80% of the machine's RAM, and its buffer pool keeps every block a load wrote
-or read cached up to that limit: inserting one 15-day chunk of page_events (491k rows) from parquet took a bare
-DuckDB process from 76 to 337 MB, and the merge's ``INSERT ... SELECT`` from the staging table added as much again.
-With ``memory_limit`` 100 MB the same insert peaked at 180 MB, with 48 MB at 141 MB, at the same speed (within the
-noise of a busy machine): the written blocks go to the database file instead of staying resident. pendo-elt
-therefore hands DuckDB a limit (``PENDO_ELT_DUCKDB_MEMORY_LIMIT``,
-default below; ``0`` or an empty value keeps DuckDB's own default). DuckDB spills what does not fit (large sorts
-and hash tables) to ``<database>.tmp``, so a query larger than the limit still completes.
+DuckDB's default ``memory_limit`` is 80% of the machine's RAM, and its buffer pool keeps the blocks a load writes
+cached up to that limit: inserting one 15-day chunk of page_events (491k rows) from parquet took a bare DuckDB
+process from 76 to 337 MB (247 MB still resident after the commit), and copying it on with ``INSERT ... SELECT``
+(the merge) added ~90 MB more. With ``memory_limit`` 100 MB the insert peaked at 180 MB, with 48 MB at 141 MB, in
+the same time within the noise of a busy machine: the written blocks go to the database file instead of staying
+resident. pendo-elt therefore hands DuckDB a limit (``PENDO_ELT_DUCKDB_MEMORY_LIMIT``, default below; ``0`` or an
+empty value keeps DuckDB's own default). DuckDB spills what does not fit (large sorts and hash tables) to
+``<database>.tmp``, so a query larger than the limit still completes.
 """
 
 from __future__ import annotations
