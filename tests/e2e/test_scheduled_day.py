@@ -55,7 +55,9 @@ def _scheduled_day(load: Loader, hours: int, every_table_every_hour: bool = True
     return summaries
 
 
-@pytest.mark.slow  # 25 runs of every resource: ~10 s of CPU each at the tiny scale, minutes of wall time in all
+# Slow: 25 runs of every resource cost 276 s of CPU (test and simulator, user + system; 52 min of wall time at load
+# average 20-45 on 2 cores), far over what `make test` can spend on one test even on an idle machine.
+@pytest.mark.slow
 @pytest.mark.timeout(7200)
 def test_twenty_four_hourly_runs_stay_equal_to_pendo(loader) -> None:
     load: Loader = loader(source_args={"reconcile_deletions_hours": 0})
