@@ -145,14 +145,18 @@ class Workspace:
 
     def snapshot(self) -> dict[str, Counter]:
         """Every row of every data table with every column an analyst sees (dlt bookkeeping excluded, and
-        ``_pendo_buckets``, whose ``verified_at`` records each run's verification by design)."""
+        ``_pendo_buckets``, whose ``verified_at`` records each run's verification by design). A side table of
+        set-aside rows (``_pendo_pending_<table>``, created by the first verified run) counts only when rows were
+        left in it: after a finished run it is empty."""
         result: dict[str, Counter] = {}
         for table in self.tables():
             if table.startswith("_dlt") or table == "_pendo_buckets":
                 continue
             columns = [c for c in self.columns(table) if not c.startswith("_dlt") and c != "_pendo_deleted"]
             select = ", ".join(f'CAST("{c}" AS VARCHAR)' for c in columns)
-            result[table] = Counter(self.query(f'SELECT {select} FROM {DATASET}."{table}"'))
+            rows = Counter(self.query(f'SELECT {select} FROM {DATASET}."{table}"'))
+            if rows or not table.startswith("_pendo_pending_"):
+                result[table] = rows
         return result
 
     def completed_loads(self) -> list[str]:
