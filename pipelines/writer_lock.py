@@ -86,10 +86,7 @@ def _postgres_locks(identity: DestinationIdentity, staging: str, days: Sequence[
                     label: str) -> contextlib.AbstractContextManager[None]:
     import psycopg2
 
-    # (key, shared, what) in the one order every writer uses
-    wanted = [(_key(identity, "dataset", identity.dataset), bool(days), f"dataset '{identity.dataset}'"),
-              (_key(identity, "staging", staging), False, f"staging dataset '{staging}'")]
-    wanted += [(_key(identity, "day", str(day)), False, f"day {day}") for day in sorted(days)]
+    wanted = wanted_locks(identity, staging, days)
     try:
         conn = psycopg2.connect(identity.credentials.to_native_representation(), connect_timeout=30,
                                 application_name=label[:63])
@@ -113,6 +110,16 @@ def _postgres_locks(identity: DestinationIdentity, staging: str, days: Sequence[
             conn.close()  # ends the session: the server releases every advisory lock it held
 
     return held()
+
+
+def wanted_locks(identity: DestinationIdentity, staging: str,
+                 days: Sequence[pendulum.Date]) -> list[tuple[int, bool, str]]:
+    """(key, shared, what) of every advisory lock a writer takes, in the one order every writer uses."""
+    wanted = [(_key(identity, "dataset", identity.dataset), bool(days), f"dataset '{identity.dataset}'"),
+              (_key(identity, "staging", staging), False, f"staging dataset '{staging}'")]
+    # a day is locked within its dataset: backfills of one day into two datasets on one server do not meet
+    wanted += [(_key(identity, "day", f"{identity.dataset}\n{day}"), False, f"day {day}") for day in sorted(days)]
+    return wanted
 
 
 def _pg_holders(conn: Any, key: int) -> str:

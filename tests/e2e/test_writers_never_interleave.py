@@ -107,3 +107,21 @@ def test_disjoint_days_load_in_parallel_and_a_shared_day_waits_then_names_its_ho
             assert what in errors[0] and f"pendo-elt backfill 2026-03-10..2026-03-10 pid {os.getpid()}" in errors[0]
             assert "this run loaded nothing" in errors[0]
     _assert_equals_truth(reader)  # nothing the refused writers did changed a row
+
+
+def test_a_day_is_locked_within_its_dataset_only() -> None:
+    """Backfills of one day into two datasets on one server do not wait for each other; into one dataset they do."""
+    import pendulum
+
+    from pipelines.identity import DestinationIdentity
+    from pipelines.writer_lock import wanted_locks
+
+    day = [pendulum.date(2026, 3, 9)]
+    server = "127.0.0.1:5432/postgres"
+
+    def day_keys(dataset: str) -> set[int]:
+        identity = DestinationIdentity("postgres", server, dataset)
+        return {key for key, _, what in wanted_locks(identity, f"{dataset}_staging", day) if what.startswith("day")}
+
+    assert day_keys("pendo_a") == day_keys("pendo_a")
+    assert not day_keys("pendo_a") & day_keys("pendo_b")
