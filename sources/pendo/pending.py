@@ -112,7 +112,9 @@ class PendingRoute:
     def fits(self, page: Any) -> bool:
         """The table takes this page's rows as they are: same columns, no nested lists, values of the same type."""
         if isinstance(page, pa.Table):
-            return set(page.column_names) <= self.columns.keys()
+            # dlt's own columns (single-event pages bring their _dlt_id and _dlt_load_id) are not data columns
+            data = {name for name in page.column_names if name != TOMBSTONE_COLUMN and not name.startswith("_dlt_")}
+            return data <= self.columns.keys()
         for row in page:
             for name, value in row.items():
                 if value is None:
@@ -138,6 +140,7 @@ class PendingRoute:
             if is_rejected(page):  # bound for _pendo_rejected already
                 yield page
                 continue
+            page = self._without_empty_new_columns(page)
             if not classic and self.fits(page):
                 self.rows += page.num_rows if isinstance(page, pa.Table) else len(page)
                 yield self.wrap(page)
@@ -149,6 +152,18 @@ class PendingRoute:
                 if len(tombstones):
                     yield tombstones
             yield page
+
+
+    def _without_empty_new_columns(self, page: Any) -> Any:
+        """An Arrow page without the all-null columns the table does not have (the declared columns every rollup
+        page carries, sources.pendo.arrow.DECLARED_COLUMNS): they hold no value, and the side table must not grow
+        a column its table lacks."""
+        if not isinstance(page, pa.Table) or not self.columns:
+            return page
+        empty = [name for name in page.column_names
+                 if name not in self.columns and name != TOMBSTONE_COLUMN and not name.startswith("_dlt_")
+                 and page.column(name).null_count == page.num_rows]
+        return page.drop_columns(empty) if empty else page
 
 
 def _table_columns(table: str) -> Mapping[str, dict]:
