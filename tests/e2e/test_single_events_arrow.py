@@ -94,10 +94,12 @@ def test_a_dataset_loaded_by_the_dict_path_keeps_loading_with_no_schema_change(m
     old.run(SINGLES, lookback_days=30)  # every bucket re-extracted: tombstones, then Arrow pages
     for table in SINGLES:
         assert (columns(old, table), contents(old, table)) == before[table], table
-        assert stored_columns(old, table) == {
-            name: {**col, **({"nullable": True} if name == "_pendo_deleted" else {})}
-            for name, col in schema_before[table].items()
-        }, table
+        # dlt may record the tombstone flag's default nullability explicitly (when Arrow pages reach the table
+        # itself; a verified run sets them aside and applies a row difference instead): the only difference allowed
+        def explicit(columns: dict) -> dict:
+            return {name: {**col, **({"nullable": True} if name == "_pendo_deleted" else {})}
+                    for name, col in columns.items()}
+        assert explicit(stored_columns(old, table)) == explicit(schema_before[table]), table
         assert ids_are_unique(old, table), table
         assert old.single_event_rows(table) == old.truth_single_event_rows(table), table
 
