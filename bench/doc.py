@@ -19,7 +19,11 @@ def markers(name: str) -> tuple[str, str]:
 def write_section(path: Path, name: str, markdown: str) -> None:
     """Replace section ``name`` of ``path`` with ``markdown`` (markers added here), or append it."""
     begin, end = markers(name)
-    body = f"{begin}\n\n{markdown.strip()}\n\n{end}"
+    replace_between(path, begin, end, f"{begin}\n\n{markdown.strip()}\n\n{end}")
+
+
+def replace_between(path: Path, begin: str, end: str, body: str) -> None:
+    """Put ``body`` (which carries its own markers) where ``begin``...``end`` stands in ``path``, or append it."""
     text = path.read_text() if path.exists() else "# Performance\n\n"
     if begin in text and end in text:
         head, rest = text.split(begin, 1)

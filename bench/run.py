@@ -38,7 +38,7 @@ import requests
 
 from bench import guide_heavy, history_length, scheduled_day, verify_cost
 from bench import postgres as pg_bench
-from bench.doc import write_section
+from bench.doc import replace_between, write_section
 from bench.measure import BenchError, ChildResult, ChildServer, Sample, Series, machine, run_child
 from bench.replay import cache_key, store_answer
 from pipelines.run import ARROW_FILE_FORMAT, BACKFILL_CHUNK_DAYS
@@ -527,13 +527,7 @@ def render(ctx: Context, results: list[SizeResult], command: str, started: pendu
 
 
 def write_doc(path: Path, section: str) -> None:
-    text = path.read_text() if path.exists() else "# Performance\n\n"
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        text = head + section + rest.split(END, 1)[1]
-    else:
-        text = text.rstrip() + "\n\n" + section + "\n"
-    path.write_text(text)
+    replace_between(path, BEGIN, END, section)  # the main section: it starts with BEGIN and ends with END
 
 
 # --- entry point -------------------------------------------------------------------------------------------
