@@ -19,12 +19,15 @@ discarded. DuckDB and Postgres are tested; the SQL keeps to what Snowflake also 
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import dlt
 
+from pipelines.duckdb_memory import memory_limit
 from sources.pendo.errors import PendoError
 from sources.pendo.pending import CLASSIC_COLUMN, MARKER_COLUMN, PENDING_PREFIX
 from sources.pendo.settings import ENTITY_FIELDS, TOMBSTONE_COLUMN
@@ -78,6 +81,24 @@ def _json_columns(pipeline: dlt.Pipeline, columns: dict[str, dict]) -> set[str]:
     return {name for name, column in columns.items() if column.get("data_type") == "json"}
 
 
+@contextlib.contextmanager
+def _room_to_compare(client: Any) -> Iterator[None]:
+    """DuckDB's full memory for the row comparison, then the loads' limit again (pipelines/duckdb_memory.py).
+
+    The loads' small ``memory_limit`` keeps DuckDB from caching what it writes; the comparison's grouping of every
+    column cannot always spill, and at the large scale a 3-day scope ran out of memory under 64 MB. Elsewhere a
+    no-op."""
+    limit = memory_limit()
+    if limit is None or not type(client).__name__.lower().startswith("duckdb"):
+        yield
+        return
+    client.execute_sql("RESET memory_limit")
+    try:
+        yield
+    finally:
+        client.execute_sql(f"SET memory_limit = '{limit}'")
+
+
 def _apply_table(pipeline: dlt.Pipeline, table: str, pending: str) -> Applied | None:
     main_columns = _data_columns(pipeline, table)
     pending_columns = _data_columns(pipeline, pending)
@@ -101,7 +122,7 @@ def _apply_table(pipeline: dlt.Pipeline, table: str, pending: str) -> Applied | 
             raise PendoError(f"{pending} holds columns {', '.join(unknown)} that {table} does not have; the rows set "
                              f"aside cannot be applied (report this: it is a pendo-elt bug)")
         total = Applied()
-        with client.begin_transaction():
+        with _room_to_compare(client), client.begin_transaction():
             for load_id in todo:
                 one = _apply_load(client, table, side, load_id, list(main_columns), set(pending_columns), both,
                                   json=_json_columns(pipeline, main_columns))
