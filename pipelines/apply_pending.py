@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -92,7 +93,9 @@ def _room_to_compare(client: Any) -> Iterator[None]:
     if limit is None or not type(client).__name__.lower().startswith("duckdb"):
         yield
         return
-    client.execute_sql("RESET memory_limit")
+    # DuckDB's own default (80% of the machine's memory); RESET would go back to the limit the database opened with
+    machine_mb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") >> 20
+    client.execute_sql(f"SET memory_limit = '{int(machine_mb * 0.8)}MB'")
     try:
         yield
     finally:
