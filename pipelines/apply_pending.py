@@ -83,14 +83,14 @@ def _json_columns(pipeline: dlt.Pipeline, columns: dict[str, dict]) -> set[str]:
 
 
 @contextlib.contextmanager
-def _room_to_compare(client: Any) -> Iterator[None]:
+def _room_to_compare(client: Any, destination: str) -> Iterator[None]:
     """DuckDB's full memory for the row comparison, then the loads' limit again (pipelines/duckdb_memory.py).
 
     The loads' small ``memory_limit`` keeps DuckDB from caching what it writes; the comparison's grouping of every
     column cannot always spill, and at the large scale a 3-day scope ran out of memory under 64 MB. Elsewhere a
     no-op."""
     limit = memory_limit()
-    if limit is None or not type(client).__name__.lower().startswith("duckdb"):
+    if limit is None or destination != "duckdb":
         yield
         return
     # DuckDB's own default (80% of the machine's memory); RESET would go back to the limit the database opened with
@@ -125,7 +125,7 @@ def _apply_table(pipeline: dlt.Pipeline, table: str, pending: str) -> Applied | 
             raise PendoError(f"{pending} holds columns {', '.join(unknown)} that {table} does not have; the rows set "
                              f"aside cannot be applied (report this: it is a pendo-elt bug)")
         total = Applied()
-        with _room_to_compare(client), client.begin_transaction():
+        with _room_to_compare(client, pipeline.destination.destination_name), client.begin_transaction():
             for load_id in todo:
                 one = _apply_load(client, table, side, load_id, list(main_columns), set(pending_columns), both,
                                   json=_json_columns(pipeline, main_columns))
