@@ -28,6 +28,7 @@ from pipelines.packages import packages_to_keep, prune_completed_packages
 from sources.pendo import pendo_source, progress_events
 from sources.pendo.config import validate_resources
 from sources.pendo.errors import ConfigError, PendoError
+from sources.pendo.fresh_buckets import appended_tables
 from sources.pendo.memory import release_memory
 from sources.pendo.pending import PENDING_PREFIX
 from sources.pendo.quarantine import REJECTED_MARK
@@ -249,7 +250,9 @@ def _choose_load_workers(destination: str) -> None:
 def _finish_pending(pipeline: dlt.Pipeline) -> None:
     """A run that died after extracting leaves packages behind; deal with them first, or dlt ignores new data.
 
-    A package whose load never began is loaded now. One whose load began is abandoned (dlt's abort restores the
+    A package whose load never began is loaded now, unless it appends rows to buckets that were empty when it
+    was extracted (``sources/pendo/fresh_buckets.py``): another writer may have loaded them since, so it is
+    abandoned like the next case. One whose load began is abandoned (dlt's abort restores the
     cursors to where it started) and this run extracts its data again: resuming would re-run a staging copy whose
     rows the warehouse had committed before the crash, and the event tables' delete-insert would insert those rows
     twice. Extracting again is always safe, because every table replaces what it reloads (lists are replaced,
@@ -266,6 +269,13 @@ def _finish_pending(pipeline: dlt.Pipeline) -> None:
         return
     try:
         pipeline.normalize()
+        appending = {t for load_id in pipeline.list_normalized_load_packages()
+                     for t in appended_tables(pipeline.get_load_package_state(load_id))}
+        if appending:  # its rows were extracted as appends: another writer may have loaded those buckets since
+            logger.warning("an earlier run stopped before loading new rows of %s; abandoning its package, this run "
+                           "extracts them again", ", ".join(sorted(appending)))
+            _abort_pending(pipeline)
+            return
         pipeline.load()
     except PipelineStepFailed as exc:
         logger.warning("dropping an unfinished load package that cannot be loaded (%s); this run extracts its "

@@ -55,8 +55,8 @@ class WarehouseFingerprints:
     def has_table(self, table: str, *columns: str) -> bool:
         """The table exists in the destination with these columns (a table loaded with the other period has not
         its bucket column: it is about to be dropped by a full refresh and holds nothing this run can use)."""
-        if not self.pipeline.schema_names:
-            return False
+        # No local schema check: a first run killed during its load leaves none, yet its rows are in the
+        # destination (an append decided on "no table" would then load them twice). dlt's sql client needs none.
         try:
             with self.pipeline.sql_client() as client:
                 selected = ", ".join(client.escape_column_name(c) for c in columns) or "1"

@@ -18,7 +18,7 @@ import dlt
 import pendulum
 from dlt.sources import DltResource
 
-from sources.pendo import entity_lists, pending, people_paging, sync, window_fetch
+from sources.pendo import entity_lists, fresh_buckets, pending, people_paging, sync, window_fetch
 from sources.pendo import extra_resources as extra
 from sources.pendo.apps import apps_resource
 from sources.pendo.arrow import JSON_FIELDS
@@ -259,12 +259,15 @@ def event_resource(
         held = Hold(table, cfg.backfill)  # after a window with rejected rows the cursor stays: the next run re-extracts
         route = pending.PendingRoute(table, period, arrow=not single_events)
         diffable = route.usable
+        appending = fresh_buckets.AppendRoute(table) if fresh_buckets.appends(jobs) else None  # nothing to delete
         for job, (window, pages) in zip(jobs, fetched, strict=True):
             counts: dict[int, int] = {}
             checked = (with_load_id(page, load_id) if single_events else page
                        for page in _checked_pages(table, period, held.watch(pages, period, window.start), counts))
             if job.scopes is not None and diffable:  # set aside, then applied as a difference (sources.pendo.pending)
                 yield from route.job_items(job.scopes, job.tombstones, job.rows_replaced, checked)
+            elif appending:
+                yield from appending.items(checked)
             else:
                 if job.scopes is not None:  # planned as a difference, but the table cannot be compared: replaced
                     syncing.stats.table(table).rows_replaced += job.rows_replaced
