@@ -28,7 +28,7 @@ from pipelines.packages import packages_to_keep, prune_completed_packages
 from sources.pendo import pendo_source, progress_events
 from sources.pendo.config import validate_resources
 from sources.pendo.errors import ConfigError, PendoError
-from sources.pendo.fresh_buckets import appended_tables
+from sources.pendo.fresh_buckets import appended_backfill, appended_tables
 from sources.pendo.memory import release_memory
 from sources.pendo.pending import PENDING_PREFIX
 from sources.pendo.quarantine import REJECTED_MARK
@@ -269,11 +269,17 @@ def _finish_pending(pipeline: dlt.Pipeline) -> None:
         return
     try:
         pipeline.normalize()
-        appending = {t for load_id in pipeline.list_normalized_load_packages()
-                     for t in appended_tables(pipeline.get_load_package_state(load_id))}
+        states = [pipeline.get_load_package_state(load_id) for load_id in pipeline.list_normalized_load_packages()]
+        appending = sorted({t for state in states for t in appended_tables(state)})
         if appending:  # its rows were extracted as appends: another writer may have loaded those buckets since
-            logger.warning("an earlier run stopped before loading new rows of %s; abandoning its package, this run "
-                           "extracts them again", ", ".join(sorted(appending)))
+            chunks = sorted(filter(None, (appended_backfill(state) for state in states)))
+            if chunks:  # a run does not extract a backfill's days: say how to get them
+                logger.warning("an earlier backfill stopped before loading new rows of %s (its chunk from %s); "
+                               "its package is abandoned: run that backfill again to load those days (its loaded "
+                               "chunks are skipped)", ", ".join(appending), ", ".join(chunks))
+            else:
+                logger.warning("an earlier run stopped before loading new rows of %s; abandoning its package, this "
+                               "run extracts them again", ", ".join(appending))
             _abort_pending(pipeline)
             return
         pipeline.load()

@@ -15,6 +15,7 @@ from typing import Any
 
 import dlt
 import pendulum
+from dlt.destinations.exceptions import DatabaseTerminalException, DatabaseUndefinedRelation
 
 from sources.pendo.fingerprints import Fingerprint, Key, normalize
 from sources.pendo.settings import ENTITY_FIELDS, RAW_EVENT_SOURCES, SINGLE_EVENT_SOURCES
@@ -54,14 +55,28 @@ class WarehouseFingerprints:
     # --- queries --------------------------------------------------------------------------------
     def has_table(self, table: str, *columns: str) -> bool:
         """The table exists in the destination with these columns (a table loaded with the other period has not
-        its bucket column: it is about to be dropped by a full refresh and holds nothing this run can use)."""
-        # No local schema check: a first run killed during its load leaves none, yet its rows are in the
-        # destination (an append decided on "no table" would then load them twice). dlt's sql client needs none.
+        its bucket column: it is about to be dropped by a full refresh and holds nothing this run can use).
+
+        Only the destination's own "no such table / column" answer means no: a run appends to buckets this reader
+        says are empty (``sources/pendo/fresh_buckets.py``), so any other failure (a lock held by a reader, too
+        many connections, a timeout) is raised, never taken for an empty table. No local schema is needed (dlt's
+        sql client builds its own): a first run killed during its load leaves none, yet its rows are there.
+        """
+        if not columns:
+            return self._selects(table, "1")
+        with self.pipeline.sql_client() as client:
+            selected = ", ".join(client.escape_column_name(c) for c in columns)
+        try:
+            return self._selects(table, selected)
+        except DatabaseTerminalException:  # an unknown column is a terminal error on every destination we load
+            self._selects(table, "1")  # raises again unless the table is there (or is not): only the column is not
+            return False
+
+    def _selects(self, table: str, selected: str) -> bool:
         try:
             with self.pipeline.sql_client() as client:
-                selected = ", ".join(client.escape_column_name(c) for c in columns) or "1"
                 client.execute_sql(f"SELECT {selected} FROM {client.make_qualified_table_name(table)} WHERE 1 = 0")
-        except Exception:  # noqa: BLE001 - any driver's "no such table / schema"
+        except DatabaseUndefinedRelation:
             return False
         return True
 

@@ -259,7 +259,8 @@ def event_resource(
         held = Hold(table, cfg.backfill)  # after a window with rejected rows the cursor stays: the next run re-extracts
         route = pending.PendingRoute(table, period, arrow=not single_events)
         diffable = route.usable
-        appending = fresh_buckets.AppendRoute(table) if fresh_buckets.appends(jobs) else None  # nothing to delete
+        chunk = progress.get("chunk") if progress else None
+        appending = fresh_buckets.AppendRoute(table, chunk) if fresh_buckets.appends(jobs) else None  # nothing held
         for job, (window, pages) in zip(jobs, fetched, strict=True):
             counts: dict[int, int] = {}
             checked = (with_load_id(page, load_id) if single_events else page
@@ -291,7 +292,7 @@ def event_resource(
     return typed_events(table, dlt.resource(
         events,
         name=table,
-        write_disposition={"disposition": "merge", "strategy": "delete-insert"},
+        write_disposition=fresh_buckets.MERGE_DISPOSITION,
         merge_key=(period, entity[1]) if entity else period,
         columns={
             period: {"data_type": "timestamp", "nullable": False},
@@ -339,7 +340,7 @@ def visitor_history_resource(
     return dlt.resource(
         visitor_history,
         name="visitor_history",
-        write_disposition={"disposition": "merge", "strategy": "delete-insert"},
+        write_disposition=fresh_buckets.MERGE_DISPOSITION,
         merge_key=("visitor_id", "day"),
         columns={"day": {"data_type": "timestamp", "nullable": False},
                  TOMBSTONE_COLUMN: {"data_type": "bool", "hard_delete": True}},

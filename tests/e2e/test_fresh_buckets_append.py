@@ -9,12 +9,17 @@ its append was loaded is extracted again instead of loaded.
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
 
 import pendulum
 import pytest
+from dlt.destinations.exceptions import DatabaseException
 
 from pipelines.run import backfill
-from sources.pendo import pendo_source
+from pipelines.warehouse_fingerprints import WarehouseFingerprints
+from sources.pendo import pendo_source, window_fetch
+from sources.pendo.bucket_rows import shape_single_events
 from tests.e2e.harness import Loader, _iso_date
 
 ROLLUPS = ["events", "page_events", "feature_events", "track_events"]
@@ -115,3 +120,39 @@ def test_postgres_first_load_appends(loader, pg_dataset: str, table: str) -> Non
         assert load.rollup_rows(table) == load.truth_rollup_rows(table)
     else:
         assert load.single_event_rows(table) == load.truth_single_event_rows(table)
+
+
+def test_dict_pages_with_lists_keep_the_merge(loader, monkeypatch: pytest.MonkeyPatch) -> None:
+    """dlt gives child rows their root key only in a merge table: a dict page that nests a list merges the run."""
+    def with_a_list(rows, period, tz, types):  # the dict path, as a page Arrow would store differently takes it
+        return shape_single_events([{**row, "tags": ["a", "b"]} for row in rows], period, tz)
+
+    monkeypatch.setattr(window_fetch, "single_event_page", with_a_list)
+    load = loader()
+    load.run(SINGLES)
+    assert _disposition(load, "guide_events") == "merge"
+    (children,), = load.query(f"SELECT count(*) FROM {load.table('guide_events__tags')}")
+    assert children
+    load.sim.advance(hours=30)
+    load.run(SINGLES)  # a merge into the table and its child table: would fail if the first run had appended
+    for table in SINGLES:
+        assert load.single_event_rows(table) == load.truth_single_event_rows(table), table
+
+
+def test_a_fingerprint_query_that_fails_is_an_error_not_an_empty_table(loader, tmp_path) -> None:
+    """Another process holding the DuckDB file: the reader raises instead of answering "no such table"."""
+    load = loader()
+    load.run(["page_events"])
+    reader = WarehouseFingerprints(load.pipeline())
+    assert reader.has_table("page_events", "day") and not reader.has_table("page_events", "hour")
+    assert not reader.has_table("no_such_table")
+    holder = subprocess.Popen([sys.executable, "-c", "import duckdb, sys; c = duckdb.connect(sys.argv[1]); "
+                               "print('open', flush=True); sys.stdin.read()", str(tmp_path / "pendo.duckdb")],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "open"
+        with pytest.raises(DatabaseException):
+            reader.has_table("page_events", "day")
+    finally:
+        holder.kill()
+        holder.wait()
