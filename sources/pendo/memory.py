@@ -19,6 +19,11 @@ import pyarrow as pa
 def release_memory() -> None:
     gc.collect()
     pa.default_memory_pool().release_unused()
+    trim_heap()
+
+
+def trim_heap() -> None:
+    """Only glibc's part (no garbage collection): cheap enough after every converted answer."""
     trim = _malloc_trim()
     if trim is not None:
         trim(0)

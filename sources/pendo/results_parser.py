@@ -16,6 +16,8 @@ from typing import Any, BinaryIO
 import ijson
 import orjson
 
+from sources.pendo import parse_turn
+
 
 class TruncatedBody(ValueError):
     """The body ended before its JSON did (connection cut, partial read): retry the request."""
@@ -266,6 +268,7 @@ def _chunks(held: list[bytearray], stream: BinaryIO) -> Iterator[bytes | bytearr
 
 
 def _parse_whole(body: bytearray) -> list[dict[str, Any]]:
+    parse_turn.take()  # a window fetcher parses and converts one answer at a time (sources/pendo/parse_turn.py)
     try:
         parsed = orjson.loads(body)
     except orjson.JSONDecodeError:

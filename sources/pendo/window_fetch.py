@@ -17,7 +17,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 import pyarrow as pa
 
-from sources.pendo import progress_events, quarantine
+from sources.pendo import parse_turn, progress_events, quarantine
 from sources.pendo.aggregation import rollup_body
 from sources.pendo.bucket_rows import combine_hours_into_days, page_slices
 from sources.pendo.client import PendoClient
@@ -152,8 +152,10 @@ def fetch_window_parts(client: PendoClient, table: str, source: str, window: Win
     The worker process calls this too (``sources/pendo/window_worker.py``), so both paths convert alike.
     """
     types = COLUMN_TYPES.get(table, {})
-    return [_part_pages(part_period, spool, cfg, single_events, types)
-            for part_period, _part, spool in _fetch_adaptive(client, table, source, window, cfg.period, cfg, stages)]
+    with parse_turn.converting():  # parsed and converted one window at a time, however many are fetched
+        return [_part_pages(part_period, spool, cfg, single_events, types)
+                for part_period, _part, spool in _fetch_adaptive(client, table, source, window, cfg.period, cfg,
+                                                                 stages)]
 
 
 def _part_pages(part_period: str, spool: RowSpool, cfg: PendoConfig, single_events: bool,
