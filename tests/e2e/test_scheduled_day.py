@@ -89,4 +89,5 @@ def test_a_scheduled_day_on_postgres_stays_equal_to_pendo(make_sim, tmp_path) ->
         _scheduled_day(load, 4)
     finally:
         with psycopg2.connect(PG) as conn, conn.cursor() as cur:
-            cur.execute(f'DROP SCHEMA IF EXISTS "{dataset}" CASCADE')
+            for schema in (dataset, f"{dataset}_staging"):  # dlt's staging dataset too
+                cur.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')

@@ -44,7 +44,8 @@ def loader(make_sim, tmp_path, destination: str):
     dataset = f"pendo_test_{uuid.uuid4().hex[:8]}"
     yield Loader(sim, tmp_path / "pg", destination="postgres", dataset=dataset)
     with psycopg2.connect(PG) as conn, conn.cursor() as cur:
-        cur.execute(f'DROP SCHEMA IF EXISTS "{dataset}" CASCADE')
+        for schema in (dataset, f"{dataset}_staging"):  # dlt's staging dataset too
+            cur.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
 def _columns(load: Loader, kind: str) -> dict[str, str]:
