@@ -62,19 +62,20 @@ class WarehouseFingerprints:
         many connections, a timeout) is raised, never taken for an empty table. No local schema is needed (dlt's
         sql client builds its own): a first run killed during its load leaves none, yet its rows are there.
         """
-        if not columns:
-            return self._selects(table, "1")
-        with self.pipeline.sql_client() as client:
-            selected = ", ".join(client.escape_column_name(c) for c in columns)
+        client = self.pipeline.sql_client()  # connects only inside ``with``: one connection per query below
+        selected = ", ".join(client.escape_column_name(c) for c in columns) or "1"
         try:
-            return self._selects(table, selected)
+            return self._selects(client, table, selected)
         except DatabaseTerminalException:  # an unknown column is a terminal error on every destination we load
-            self._selects(table, "1")  # raises again unless the table is there (or is not): only the column is not
+            if not columns:
+                raise
+            self._selects(client, table, "1")  # raises again unless the table is there or not: the column is not
             return False
 
-    def _selects(self, table: str, selected: str) -> bool:
+    @staticmethod
+    def _selects(client: Any, table: str, selected: str) -> bool:
         try:
-            with self.pipeline.sql_client() as client:
+            with client:
                 client.execute_sql(f"SELECT {selected} FROM {client.make_qualified_table_name(table)} WHERE 1 = 0")
         except DatabaseUndefinedRelation:
             return False
