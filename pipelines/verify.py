@@ -22,10 +22,11 @@ from pipelines import deletions, writer_lock
 from pipelines.lock import PipelineLock
 from pipelines.run import BACKFILL_RESOURCES, RunSummary, _run_locked
 from pipelines.warehouse_fingerprints import WarehouseFingerprints
-from sources.pendo import _PendoClock, settle
+from sources.pendo import settle
 from sources.pendo.client import PendoClient
 from sources.pendo.config import PendoConfig, parse_date, validate_resources
 from sources.pendo.errors import ConfigError
+from sources.pendo.event_state import PendoClock
 from sources.pendo.settings import ROLLUP_SOURCES, SINGLE_EVENT_SOURCES
 from sources.pendo.source_settings import configured_from, pendo_client
 from sources.pendo.windows import Window, floor_to_bucket, plan_windows
@@ -116,7 +117,7 @@ def _verify_locked(pipeline: dlt.Pipeline, cfg: PendoConfig, client: PendoClient
                                                     rows_inserted=sync.rows_inserted(summary.rows.get(name, 0)))
         result.repaired = True
     stats = settle.SyncStats()
-    now = _PendoClock(client).now()
+    now = PendoClock(client).now()
     for name in names:
         found = settle.verify(client, cfg, warehouse, name, SOURCES[name], window, stats, now=now)
         row = result.tables.setdefault(name, TableVerification(name, found.buckets_checked))

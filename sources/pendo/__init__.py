@@ -25,12 +25,13 @@ from sources.pendo.arrow import JSON_FIELDS
 from sources.pendo.client import PendoClient
 from sources.pendo.columns import stable_columns
 from sources.pendo.config import PendoConfig
-from sources.pendo.errors import ConfigError, PendoError, PendoRequestError
+from sources.pendo.errors import ConfigError, PendoError
 from sources.pendo.event_columns import typed_events
+from sources.pendo.event_state import PendoClock, event_range, event_state, record_backfill_chunk
 from sources.pendo.extra_resources import parse_report_ids
 from sources.pendo.quarantine import Hold, is_rejected
 from sources.pendo.repair import refuse_rows_without_entity, rows_per_bucket
-from sources.pendo.scope import ScopeGuard, history_start
+from sources.pendo.scope import ScopeGuard
 from sources.pendo.settings import (
     DEFAULT_CONCURRENCY,
     DEFAULT_LOOKBACK_DAYS,
@@ -42,7 +43,6 @@ from sources.pendo.settings import (
     DEFAULT_RESOURCES,
     DEFAULT_RETRY_BACKOFF_S,
     DEFAULT_SETTLE_DAYS,
-    DEFAULT_START_DAYS_AGO,
     DEFAULT_TIMEZONE,
     DEFAULT_WINDOW_DAYS,
     DEFAULT_WORKER_PROCESS,
@@ -60,7 +60,7 @@ from sources.pendo.settle import SyncStats
 from sources.pendo.shaping import metadata_field_rows, shape
 from sources.pendo.single_event_table import DLT_ID, DLT_ID_HINTS, with_load_id
 from sources.pendo.source_settings import pendo_client, settings_from
-from sources.pendo.windows import bucket_starts, floor_to_bucket, incremental_start, plan_windows
+from sources.pendo.windows import bucket_starts, floor_to_bucket, plan_windows
 
 __all__ = ["pendo_source", "PendoError", "ConfigError"]
 
@@ -126,7 +126,7 @@ def pendo_source(
     """
     cfg = settings_from(locals())  # the arguments above that are settings, validated (sources/pendo/source_settings.py)
     client = pendo_client(cfg)
-    clock = _PendoClock(client)
+    clock = PendoClock(client)
     # one bound on windows in flight for all event tables; fetched and parsed in a worker process by default
     pool = window_fetch.WindowPool(cfg.concurrency, cfg if cfg.worker_process else None, client)
     scope = ScopeGuard(cfg)  # a widened app_ids / include_anonymous_visitors reloads the history it adds
@@ -219,7 +219,7 @@ def _new_column_hints(table: str, hints: dict[str, dict]) -> dict[str, dict]:
 def event_resource(
     client: PendoClient,
     cfg: PendoConfig,
-    clock: _PendoClock,
+    clock: PendoClock,
     pool: window_fetch.WindowPool,
     table: str,
     source: str,
@@ -239,7 +239,7 @@ def event_resource(
     entity = ENTITY_FIELDS.get(table)
 
     def events() -> Iterator[Any]:
-        state = _event_state(cfg)
+        state = event_state(cfg)
         if (scope or ScopeGuard(cfg)).reload(table, state, "cursor"):
             state.pop("cursor")
         now = clock.now()
@@ -249,7 +249,7 @@ def event_resource(
             end_ms = min(end_ms, int(now.timestamp() * 1000))
             jobs = sync.verify_jobs(ctx, sync.window_of(start_ms, end_ms, cfg)) if end_ms > start_ms else []
         else:
-            start, end = _event_range(cfg, state, now)
+            start, end = event_range(cfg, state, now)
             jobs = sync.incremental_jobs(ctx, start, end, now, verified=not cfg.backfill and "cursor" in state,
                                          changed_entities=syncing.rule_edits(table))
         fetched = window_fetch.fetch_windows(client, table, source, [j.window for j in jobs], cfg, pool,
@@ -314,16 +314,16 @@ def _checked_pages(table: str, period: str, pages: Iterator[Any], counts: dict[i
 
 
 def visitor_history_resource(
-    client: PendoClient, cfg: PendoConfig, clock: _PendoClock, scope: ScopeGuard | None = None
+    client: PendoClient, cfg: PendoConfig, clock: PendoClock, scope: ScopeGuard | None = None
 ) -> DltResource:
     """Per-visitor activity, one GET per visitor per day (Pendo keeps about 180 days)."""
 
     def visitor_history() -> Iterator[list[dict]]:
-        state = _event_state(cfg)
+        state = event_state(cfg)
         if (scope or ScopeGuard(cfg)).reload("visitor_history", state, "cursor"):
             state.pop("cursor")
         now = clock.now()
-        start, end = _event_range(cfg, state, now)
+        start, end = event_range(cfg, state, now)
         days = [w.start for w in plan_windows(start, end, "day", cfg.timezone, 1)]
         schema = entity_lists.fetch_metadata_schema(client, "visitor")
         for page in people_paging.fetch_people(client, "visitors", "visitorId", schema, cfg, None, {}):
@@ -345,69 +345,6 @@ def visitor_history_resource(
         columns={"day": {"data_type": "timestamp", "nullable": False},
                  TOMBSTONE_COLUMN: {"data_type": "bool", "hard_delete": True}},
     )
-
-
-# --- shared pieces ----------------------------------------------------------------------------------
-class _PendoClock:
-    """Pendo's idea of "now", asked once per run: windows end at the server's clock, not a skewed local one."""
-
-    def __init__(self, client: PendoClient) -> None:
-        self._client = client
-        self._now: pendulum.DateTime | None = None
-        self.guessed = False  # True when Pendo's clock was unknowable: cursors must not move on a guess
-
-    def now(self) -> pendulum.DateTime:
-        if self._now is None:
-            body = {"response": {"mimeType": "application/json"}, "request": {"requestId": "pendo-elt-clock",
-                    "pipeline": [{"source": {"apps": None}}, {"limit": 1}, {"select": {"now": "now()"}}]}}
-            try:
-                with self._client.aggregate(body, "server clock") as spool:
-                    rows = [r for page in spool.pages() for r in page]
-                self._now = pendulum.from_timestamp(int(rows[0]["now"]) / 1000)
-            except (PendoRequestError, IndexError, KeyError, TypeError, ValueError):
-                # Pendo refused or could not answer this query: its clock is unknowable, ours is all there is.
-                # Any other failure (outage, auth) ends the run: a guessed clock could move cursors past data.
-                logger.warning("Pendo did not report its clock; windows end at this machine's clock and event "
-                               "cursors stay where they are")
-                self._now = pendulum.now("UTC")
-                self.guessed = True
-        return self._now
-
-
-def record_backfill_chunk(progress: dict) -> None:
-    """Mark a backfill chunk done in source state; it is committed with the chunk's rows or not at all."""
-    backfills = dlt.current.source_state().setdefault("backfills", {})
-    entry = backfills.get(progress["key"])
-    if entry is None or progress.get("fresh"):
-        entry = backfills[progress["key"]] = {"done": [], "total": progress["total"]}
-    if progress["chunk"] not in entry["done"]:
-        entry["done"].append(progress["chunk"])
-
-
-def _event_state(cfg: PendoConfig) -> dict:
-    """Resource state (empty for a backfill), after refusing a period change: both cannot share a table."""
-    source_state = dlt.current.source_state()
-    stored = source_state.get("period", cfg.period)
-    if stored != cfg.period:
-        raise ConfigError(
-            f"sources.pendo.period is {cfg.period!r} but this dataset was loaded with {stored!r}; "
-            "run with --full-refresh to reload everything with the new period"
-        )
-    if cfg.backfill:
-        return {}
-    source_state["period"] = cfg.period
-    return dlt.current.resource_state()
-
-
-def _event_range(cfg: PendoConfig, state: dict, now: pendulum.DateTime) -> tuple[pendulum.DateTime, pendulum.DateTime]:
-    start_date = cfg.start_date or now.subtract(days=DEFAULT_START_DAYS_AGO)
-    if cfg.backfill:
-        assert cfg.end_date is not None
-        return start_date, min(cfg.end_date, now)
-    # a resource added to an existing dataset loads its history
-    start_date = history_start(start_date, explicit=cfg.start_date is not None)
-    cursor = pendulum.parse(state["cursor"]) if "cursor" in state else None
-    return incremental_start(cursor, start_date, cfg.lookback_days, cfg.period, cfg.timezone), now
 
 
 def _path_id(visitor_id: str) -> str:

@@ -59,7 +59,7 @@ def pendo_clock(
     base_url: str | None = None,
 ) -> pendulum.DateTime | None:
     """Pendo's "now" (what it can have processed is measured from it), or None when it cannot be asked."""
-    from sources.pendo import _PendoClock  # the clock the runs use, so status and runs agree
+    from sources.pendo.event_state import PendoClock  # the clock the runs use, so status and runs agree
 
     try:
         check_integration_key(integration_key)
@@ -68,7 +68,7 @@ def pendo_clock(
     except PendoError:
         return None
     try:
-        clock = _PendoClock(client)
+        clock = PendoClock(client)
         now = clock.now()
         return None if clock.guessed else now
     except PendoError:
